@@ -1,0 +1,68 @@
+package graph
+
+import (
+	"github.com/pkg/errors"
+	G "gorgonia.org/gorgonia"
+)
+
+// Dense is a fully connected layer: y = x·W + b.
+//
+//	x: [batch, In] → y: [batch, Out]
+//
+// Its parameters are Name+".weight" of shape [In, Out] and Name+".bias" of
+// shape [Out]. (PyTorch's nn.Linear stores the weight as [Out, In]; the
+// interop code transposes.)
+type Dense struct {
+	Name    string
+	In, Out int
+	// NoBias drops the bias term.
+	NoBias bool
+	// WeightInit initializes the weight. If WeightInit is nil, GlorotUniform
+	// is used (Keras's default); the bias starts at zero.
+	WeightInit Initializer
+}
+
+// Params implements Layer.
+func (d Dense) Params() []ParamSpec {
+	init := d.WeightInit
+	if init == nil {
+		init = GlorotUniform{}
+	}
+	ps := []ParamSpec{{Name: d.Name + ".weight", Shape: []int{d.In, d.Out}, Init: init}}
+	if !d.NoBias {
+		ps = append(ps, ParamSpec{Name: d.Name + ".bias", Shape: []int{d.Out}, Init: Zeros{}})
+	}
+	return ps
+}
+
+// OutShape implements Layer.
+func (d Dense) OutShape(in []int) ([]int, error) {
+	if d.In < 1 || d.Out < 1 {
+		return nil, errors.Errorf("dense %s: sizes in=%d out=%d must be positive", d.Name, d.In, d.Out)
+	}
+	if len(in) != 1 || in[0] != d.In {
+		return nil, errors.Errorf("dense %s expects input [%d], got %v", d.Name, d.In, in)
+	}
+	return []int{d.Out}, nil
+}
+
+// Forward implements Layer.
+func (d Dense) Forward(b *Builder, x *G.Node) (*G.Node, error) {
+	w, err := b.Param(d.Name + ".weight")
+	if err != nil {
+		return nil, err
+	}
+	y, err := G.Mul(x, w)
+	if err != nil {
+		return nil, errors.Wrapf(err, "dense %s", d.Name)
+	}
+	if d.NoBias {
+		return y, nil
+	}
+	bias, err := b.ParamView(d.Name+".bias", 1, d.Out)
+	if err != nil {
+		return nil, err
+	}
+	y, err = G.BroadcastAdd(y, bias, nil, []byte{0})
+	return y, errors.Wrapf(err, "dense %s bias", d.Name)
+}

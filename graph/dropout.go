@@ -1,0 +1,66 @@
+package graph
+
+import (
+	"math/rand/v2"
+
+	"github.com/pkg/errors"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Dropout zeroes each element with probability P during training and scales
+// the rest by 1/(1−P) (inverted dropout), so inference is the identity.
+//
+// Gorgonia's Dropout divides its gradient by P instead of 1−P and draws its
+// mask from a clock-seeded generator (GORGONIA.md item 9), so the mask here
+// is a graph input refilled before every run from the program's rng, and the
+// layer is a plain elementwise product whose gradient is the mask itself.
+type Dropout struct {
+	// Name makes the mask node unique; two dropouts in one network need
+	// different names (identical nodes merge: GORGONIA.md item 1).
+	Name string
+	P    float64
+}
+
+// Params implements Layer.
+func (Dropout) Params() []ParamSpec { return nil }
+
+// OutShape implements Layer.
+func (d Dropout) OutShape(in []int) ([]int, error) {
+	if !(d.P >= 0 && d.P < 1) {
+		return nil, errors.Errorf("dropout %s: rate %v not in [0, 1)", d.Name, d.P)
+	}
+	return in, nil
+}
+
+// Forward implements Layer.
+func (d Dropout) Forward(b *Builder, x *G.Node) (*G.Node, error) {
+	if !b.Training || d.P == 0 {
+		return x, nil
+	}
+	p := d.P
+	keep := 1 / (1 - p)
+	mask := b.Noise(d.Name+".mask", x.Shape().Clone(), func(rng *rand.Rand, t *tensor.Dense) {
+		switch m := t.Data().(type) {
+		case []float32:
+			k := float32(keep)
+			for i := range m {
+				if rng.Float64() < p {
+					m[i] = 0
+				} else {
+					m[i] = k
+				}
+			}
+		case []float64:
+			for i := range m {
+				if rng.Float64() < p {
+					m[i] = 0
+				} else {
+					m[i] = keep
+				}
+			}
+		}
+	})
+	y, err := G.HadamardProd(x, mask)
+	return y, errors.Wrapf(err, "dropout %s", d.Name)
+}

@@ -1,0 +1,163 @@
+package graph
+
+import (
+	"math/rand/v2"
+
+	"github.com/pkg/errors"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// A Layer is a small piece of a network: it declares its parameters, says
+// what shape it produces, and adds its nodes to a graph. Shapes exclude the
+// batch dimension.
+type Layer interface {
+	// Params declares the parameters the layer owns (none for most).
+	Params() []ParamSpec
+	// OutShape returns the shape of one example's output for an input of
+	// shape in, or an error saying why the input does not fit.
+	OutShape(in []int) ([]int, error)
+	// Forward adds the layer's nodes to b's graph. x: [batch, in...].
+	Forward(b *Builder, x *G.Node) (*G.Node, error)
+}
+
+// Builder carries what a layer needs while it adds nodes to one graph: the
+// graph, the parameter store, and whether the graph trains or infers.
+type Builder struct {
+	G        *G.ExprGraph
+	Params   *Params
+	Training bool
+	Batch    int
+
+	nodes map[string]*G.Node
+	noise []noise
+	after []func() error
+}
+
+// noise is a graph input refilled from the program's rng before each run,
+// such as a dropout mask.
+type noise struct {
+	name string
+	t    *tensor.Dense
+	fill func(rng *rand.Rand, t *tensor.Dense)
+}
+
+// NewBuilder starts a graph over params for batches of the given size.
+func NewBuilder(params *Params, batch int, training bool) *Builder {
+	return &Builder{G: G.NewGraph(), Params: params, Training: training, Batch: batch, nodes: map[string]*G.Node{}}
+}
+
+// Dtype returns the element type of the graph.
+func (b *Builder) Dtype() tensor.Dtype { return b.Params.Dtype() }
+
+// Param returns the node bound to the named parameter's tensor, creating it
+// on first use. The node shares memory with the store (GORGONIA.md: WithValue
+// does not copy), so updates to the store are seen by this graph.
+func (b *Builder) Param(name string) (*G.Node, error) {
+	if n, ok := b.nodes[name]; ok {
+		return n, nil
+	}
+	t := b.Params.Get(name)
+	if t == nil {
+		return nil, errors.Errorf("no parameter %q in the store", name)
+	}
+	n := G.NewTensor(b.G, b.Dtype(), t.Dims(), G.WithShape(t.Shape()...), G.WithName(name), G.WithValue(t))
+	b.nodes[name] = n
+	return n, nil
+}
+
+// ParamView returns a node bound to the named parameter's memory but seen
+// with another shape of the same size: a bias stored as [N] is used as
+// [1, N] for broadcasting. The view shares the backing slice.
+func (b *Builder) ParamView(name string, shape ...int) (*G.Node, error) {
+	if n, ok := b.nodes[name]; ok {
+		return n, nil
+	}
+	t := b.Params.Get(name)
+	if t == nil {
+		return nil, errors.Errorf("no parameter %q in the store", name)
+	}
+	if tensor.Shape(shape).TotalSize() != t.Shape().TotalSize() {
+		return nil, errors.Errorf("parameter %s: view %v does not fit shape %v", name, shape, t.Shape())
+	}
+	v := tensor.New(tensor.WithShape(shape...), tensor.WithBacking(t.Data()))
+	n := G.NewTensor(b.G, b.Dtype(), len(shape), G.WithShape(shape...), G.WithName(name), G.WithValue(v))
+	b.nodes[name] = n
+	return n, nil
+}
+
+// Noise adds an input node that the program refills before every run by
+// calling fill with its rng. Dropout masks are made this way so that they
+// come from the run's seed (Gorgonia's Dropout is seeded from the clock and
+// has a wrong gradient: GORGONIA.md item 9).
+func (b *Builder) Noise(name string, shape []int, fill func(rng *rand.Rand, t *tensor.Dense)) *G.Node {
+	t := tensor.New(tensor.Of(b.Dtype()), tensor.WithShape(shape...))
+	n := G.NewTensor(b.G, b.Dtype(), len(shape), G.WithShape(shape...), G.WithName(name), G.WithValue(t))
+	b.noise = append(b.noise, noise{name: name, t: t, fill: fill})
+	return n
+}
+
+// AfterRun registers f to be called after every run of the program, for
+// layers that update state from values computed by the run (BatchNorm's
+// running statistics).
+func (b *Builder) AfterRun(f func() error) { b.after = append(b.after, f) }
+
+// ParamNodes returns the nodes of the trainable parameters used by the graph,
+// in the store's declaration order.
+func (b *Builder) ParamNodes() (names []string, nodes []*G.Node) {
+	for _, name := range b.Params.Trainable() {
+		if n, ok := b.nodes[name]; ok {
+			names = append(names, name)
+			nodes = append(nodes, n)
+		}
+	}
+	return names, nodes
+}
+
+// Input adds an input node of shape [Batch, shape...] bound to a new tensor
+// that the caller fills in place before each run.
+func (b *Builder) Input(name string, shape []int) (*G.Node, *tensor.Dense) {
+	full := append([]int{b.Batch}, shape...)
+	t := tensor.New(tensor.Of(b.Dtype()), tensor.WithShape(full...))
+	n := G.NewTensor(b.G, b.Dtype(), len(full), G.WithShape(full...), G.WithName(name), G.WithValue(t))
+	return n, t
+}
+
+// Arch is an architecture: a network, the shape of one input example, and the
+// number of classes it scores. Builders such as mlp.New return one; Kind and
+// Config record how it was made so that a checkpoint can rebuild it.
+type Arch struct {
+	Net     Layer
+	InShape []int
+	Classes int
+	// Kind names the builder ("mlp", "cnn"); Config is its configuration,
+	// marshalled to JSON in checkpoints.
+	Kind   string
+	Config any
+}
+
+// Validate checks that the network maps InShape to [Classes].
+func (a Arch) Validate() error {
+	if a.Net == nil {
+		return errors.New("architecture has no network")
+	}
+	if a.Classes < 1 {
+		return errors.Errorf("architecture has %d classes", a.Classes)
+	}
+	out, err := a.Net.OutShape(a.InShape)
+	if err != nil {
+		return errors.Wrapf(err, "input shape %v", a.InShape)
+	}
+	if len(out) != 1 || out[0] != a.Classes {
+		return errors.Errorf("network maps input %v to %v, want [%d]", a.InShape, out, a.Classes)
+	}
+	return nil
+}
+
+func prod(s []int) int {
+	n := 1
+	for _, d := range s {
+		n *= d
+	}
+	return n
+}
