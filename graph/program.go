@@ -60,10 +60,13 @@ func compile(m *Model, batch int, training bool, rng *rand.Rand) (*Program, erro
 		}
 		G.Read(loss, &p.lossV)
 		p.names, p.nodes = b.ParamNodes()
-		if _, err := G.Grad(loss, p.nodes...); err != nil {
+		if len(p.nodes) == 0 {
+			p.vm = G.NewTapeMachine(b.G)
+		} else if _, err := G.Grad(loss, p.nodes...); err != nil {
 			return nil, errors.Wrap(err, "differentiating the loss")
+		} else {
+			p.vm = G.NewTapeMachine(b.G, G.BindDualValues(p.nodes...))
 		}
-		p.vm = G.NewTapeMachine(b.G, G.BindDualValues(p.nodes...))
 	} else {
 		p.vm = G.NewTapeMachine(b.G)
 	}

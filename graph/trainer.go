@@ -14,8 +14,9 @@ import (
 type Batches interface {
 	// Len is the number of batches in one pass.
 	Len() int
-	// Size is the number of examples in a whole batch.
-	Size() int
+	// Size is the number of examples in batch i; only the last batch may
+	// be smaller than the first.
+	Size(i int) int
 	// Shuffle draws a new order for the next pass.
 	Shuffle()
 	// Fill writes batch i: inputs into x, one-hot targets into y (may be
@@ -199,7 +200,7 @@ func mustParams(t *Trainer) []optim.Param {
 // each example's predicted class is appended to it.
 func Evaluate(m *Model, b Batches, pred *[]int) (correct, total int, err error) {
 	nb := b.Len()
-	prog, err := m.Infer(b.Size())
+	prog, err := m.Infer(b.Size(0))
 	if err != nil {
 		return 0, 0, err
 	}

@@ -10,6 +10,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"strings"
@@ -19,11 +20,12 @@ import (
 )
 
 func main() {
-	os.Exit(run(os.Args[1:]))
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-func run(args []string) int {
+func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
+	fs.SetOutput(stderr)
 	model := fs.String("model", "mlp", "architecture: "+strings.Join(train.Models, ", "))
 	epochs := fs.Int("epochs", 0, "passes over the training set (0: the model's default)")
 	batch := fs.Int("batch", 0, "examples per step (0: the model's default)")
@@ -33,11 +35,12 @@ func run(args []string) int {
 	data := fs.String("data", "", "folder of the MNIST IDX files (default: $MNIST_DIR, then the GoMNIST module)")
 	val := fs.Int("val", 5000, "training images held out for validation (0: none)")
 	quiet := fs.Bool("quiet", false, "print only the final accuracy line")
+	limit := fs.Int("limit", 0, "train on only the first N training images (quick runs; 0: all)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(os.Stderr, "train: unexpected arguments %q\n", fs.Args())
+		fmt.Fprintf(stderr, "train: unexpected arguments %q\n", fs.Args())
 		return 2
 	}
 	o := train.Defaults(*model)
@@ -52,15 +55,15 @@ func run(args []string) int {
 	if set["optimizer"] {
 		o.Optimizer = *opt
 	}
-	o.LR, o.Seed, o.Data, o.Val, o.Quiet = *lr, *seed, *data, *val, *quiet
+	o.LR, o.Seed, o.Data, o.Val, o.Quiet, o.Limit = *lr, *seed, *data, *val, *quiet, *limit
 	if err := o.Validate(); err != nil {
-		fmt.Fprintf(os.Stderr, "train: %v\n", err)
+		fmt.Fprintf(stderr, "train: %v\n", err)
 		return 2
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if _, err := train.Run(ctx, o, os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintf(os.Stderr, "train: %v\n", err)
+	if _, err := train.Run(ctx, o, stdout, stderr); err != nil {
+		fmt.Fprintf(stderr, "train: %v\n", err)
 		return 1
 	}
 	return 0

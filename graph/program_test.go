@@ -1,0 +1,169 @@
+package graph
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/tapestry-ml/tapestry/optim"
+)
+
+func smallArch() Arch {
+	return Arch{Net: NewSequential(
+		Dense{Name: "fc1", In: 6, Out: 8}, ReLU{}, Dropout{Name: "drop1", P: 0.5},
+		Dense{Name: "fc2", In: 8, Out: 3}), InShape: []int{6}, Classes: 3}
+}
+
+// fillRandom writes a random batch with one-hot targets of class
+// (first input > 0) + (second input > 0), a learnable rule.
+func fillRandom(rng *rand.Rand, x, y []float32, labels []int) {
+	for i := range labels {
+		row := x[i*6 : i*6+6]
+		for j := range row {
+			row[j] = float32(rng.NormFloat64())
+		}
+		c := 0
+		if row[0] > 0 {
+			c++
+		}
+		if row[1] > 0 {
+			c++
+		}
+		labels[i] = c
+		for j := 0; j < 3; j++ {
+			y[i*3+j] = 0
+		}
+		y[i*3+c] = 1
+	}
+}
+
+func trainSteps(t *testing.T, seed uint64, steps int) (losses []float64, m *Model) {
+	t.Helper()
+	m, err := NewModel(smallArch(), Float32, rand.New(rand.NewPCG(seed, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt, _ := optim.New(optim.Config{Name: "adam"})
+	tr, err := NewTrainer(m, opt, 0.01, 16, rand.New(rand.NewPCG(seed, 3)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := tr.Program()
+	data := rand.New(rand.NewPCG(seed, 2))
+	labels := make([]int, 16)
+	if err := opt.Init(mustParams(tr)); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < steps; i++ {
+		fillRandom(data, p.X.Data().([]float32), p.Y.Data().([]float32), labels)
+		loss, _, err := tr.Step(labels, 0.01)
+		if err != nil {
+			t.Fatal(err)
+		}
+		losses = append(losses, loss)
+	}
+	return losses, m
+}
+
+func TestSameSeedSameLosses(t *testing.T) {
+	a, _ := trainSteps(t, 42, 30)
+	b, _ := trainSteps(t, 42, 30)
+	c, _ := trainSteps(t, 43, 30)
+	same := true
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("step %d: loss %v vs %v with the same seed", i, a[i], b[i])
+		}
+		same = same && a[i] == c[i]
+	}
+	if same {
+		t.Error("different seeds gave identical losses")
+	}
+	if !(a[len(a)-1] < a[0]) {
+		t.Errorf("loss did not fall: %v → %v", a[0], a[len(a)-1])
+	}
+}
+
+// TestProgramsShareParameters checks DESIGN.md decision 1: an update made
+// through the training program's parameters is seen by an inference program
+// compiled before it, without copying.
+func TestProgramsShareParameters(t *testing.T) {
+	m, err := NewModel(smallArch(), Float32, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := []float32{1, -2, 3, -4, 5, -6}
+	before, err := m.Predict(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := 0.0
+	for _, p := range before {
+		sum += p
+	}
+	if math.Abs(sum-1) > 1e-6 {
+		t.Fatalf("probabilities sum to %v", sum)
+	}
+	// Change fc2.bias in the store: class 2 must become near certain.
+	if err := m.Params.Set("fc2.bias", []float64{0, 0, 50}); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := m.Predict(x)
+	if after[2] < 0.999 {
+		t.Errorf("inference program did not see the update: %v → %v", before, after)
+	}
+}
+
+// TestDropoutTrainVersusInfer checks that dropout is the identity in
+// inference, and in training zeroes about P of the elements and scales the
+// rest by 1/(1−P).
+func TestDropoutTrainVersusInfer(t *testing.T) {
+	arch := Arch{Net: NewSequential(Dropout{Name: "d", P: 0.25}), InShape: []int{1000}, Classes: 1000}
+	m, err := NewModel(arch, Float64, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inf, _ := m.Infer(2)
+	tr, err := m.Train(2, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []*Program{inf, tr} {
+		x := p.X.Data().([]float64)
+		for i := range x {
+			x[i] = 1
+		}
+		if err := p.Run(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, v := range inf.Logits().Data().([]float64) {
+		if v != 1 {
+			t.Fatalf("inference output[%d] = %v, want 1", i, v)
+		}
+	}
+	zeros := 0
+	for _, v := range tr.Logits().Data().([]float64) {
+		switch {
+		case v == 0:
+			zeros++
+		case math.Abs(v-1/0.75) > 1e-12:
+			t.Fatalf("kept element %v, want 1/(1-0.25)", v)
+		}
+	}
+	// 2000 draws with p = .25: mean 500, std ≈ 19.4; ±100 is > 5 std.
+	if zeros < 400 || zeros > 600 {
+		t.Errorf("%d of 2000 dropped, want about 500", zeros)
+	}
+}
+
+func TestArchValidate(t *testing.T) {
+	bad := Arch{Net: NewSequential(Dense{Name: "fc1", In: 5, Out: 3}), InShape: []int{4}, Classes: 3}
+	if err := bad.Validate(); err == nil {
+		t.Error("mismatched input accepted")
+	}
+	bad = Arch{Net: NewSequential(Dense{Name: "fc1", In: 4, Out: 3}), InShape: []int{4}, Classes: 10}
+	if err := bad.Validate(); err == nil {
+		t.Error("wrong class count accepted")
+	}
+}
