@@ -28,7 +28,7 @@ func (d Dense) Params() []ParamSpec {
 	if init == nil {
 		init = GlorotUniform{}
 	}
-	ps := []ParamSpec{{Name: d.Name + ".weight", Shape: []int{d.In, d.Out}, Init: init}}
+	ps := []ParamSpec{{Name: d.Name + ".weight", Shape: []int{d.In, d.Out}, Init: init, TorchTransposed: true}}
 	if !d.NoBias {
 		ps = append(ps, ParamSpec{Name: d.Name + ".bias", Shape: []int{d.Out}, Init: Zeros{}})
 	}

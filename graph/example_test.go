@@ -1,6 +1,7 @@
 package graph_test
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 
@@ -25,7 +26,7 @@ func Example() {
 	opt, _ := optim.New(optim.Config{Name: "adam"})
 	trainer, _ := graph.NewTrainer(model, opt, 1e-3, 64, rand.New(rand.NewPCG(1, 2)))
 	batches, _ := mnist.NewBatches(trainSet.Subset(0, 5000), 64, rand.New(rand.NewPCG(1, 3)), true)
-	if _, err := trainer.Fit(batches, nil, 0, 2); err != nil {
+	if _, _, err := trainer.Fit(context.Background(), batches, nil, graph.Position{}, 2); err != nil {
 		panic(err)
 	}
 

@@ -32,6 +32,10 @@ type ParamSpec struct {
 	// zero they are derived from Shape (see Fans).
 	FanIn, FanOut int
 	Kind          Kind
+	// TorchTransposed marks a 2-D weight stored as the transpose of
+	// PyTorch's layout: Dense keeps [In, Out] so that the forward pass is
+	// x·W without a transpose, where nn.Linear keeps [Out, In].
+	TorchTransposed bool
 }
 
 // Params is a store of named parameter tensors that lives outside any graph.
@@ -128,6 +132,11 @@ func (p *Params) Set(name string, src []float64) error {
 	if len(src) != t.Shape().TotalSize() {
 		return errors.Errorf("parameter %s: %d values for shape %v", name, len(src), t.Shape())
 	}
+	setFloat64s(t, src)
+	return nil
+}
+
+func setFloat64s(t *tensor.Dense, src []float64) {
 	switch d := t.Data().(type) {
 	case []float32:
 		for i, v := range src {
@@ -136,7 +145,6 @@ func (p *Params) Set(name string, src []float64) error {
 	case []float64:
 		copy(d, src)
 	}
-	return nil
 }
 
 // Float64s returns a copy of the named parameter's values as float64.

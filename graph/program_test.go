@@ -51,9 +51,6 @@ func trainSteps(t *testing.T, seed uint64, steps int) (losses []float64, m *Mode
 	p := tr.Program()
 	data := rand.New(rand.NewPCG(seed, 2))
 	labels := make([]int, 16)
-	if err := opt.Init(mustParams(tr)); err != nil {
-		t.Fatal(err)
-	}
 	for i := 0; i < steps; i++ {
 		fillRandom(data, p.X.Data().([]float32), p.Y.Data().([]float32), labels)
 		loss, _, err := tr.Step(labels, 0.01)

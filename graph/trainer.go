@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
 	"time"
@@ -63,10 +64,51 @@ type Trainer struct {
 	// OnEpoch, if not nil, is called after every epoch; an error stops
 	// training and is returned by Fit.
 	OnEpoch func(EpochStats) error
+	// OnEpochStart, if not nil, is called at the start of every epoch
+	// (1-based), before the training batches are shuffled.
+	OnEpochStart func(epoch int)
 
-	prog   *Program
-	labels []int
-	pred   []int
+	prog     *Program
+	labels   []int
+	pred     []int
+	optReady bool
+	pending  *OptimizerState
+}
+
+// OptimizerState is an optimizer's saved state: its tensors by name and its
+// step count.
+type OptimizerState struct {
+	Tensors map[string][]float64
+	Steps   int64
+}
+
+// ResumeOptimizer makes the trainer load st into the optimizer when it
+// initializes it, just before the first step. (The optimizer can only be
+// initialized once the gradients exist, after the first run.)
+func (t *Trainer) ResumeOptimizer(st *OptimizerState) { t.pending = st }
+
+// initOptimizer initializes the optimizer for the program's parameters and
+// loads any pending state into it.
+func (t *Trainer) initOptimizer(params []optim.Param) error {
+	if err := t.Optimizer.Init(params); err != nil {
+		return err
+	}
+	if st := t.pending; st != nil {
+		for _, nt := range t.Optimizer.State() {
+			v, ok := st.Tensors[nt.Name]
+			if !ok {
+				return errors.Errorf("resuming the optimizer: no saved tensor %q", nt.Name)
+			}
+			if n := nt.T.Shape().TotalSize(); n != len(v) {
+				return errors.Errorf("resuming the optimizer: tensor %s has %d values, want %d", nt.Name, len(v), n)
+			}
+			setFloat64s(nt.T, v)
+		}
+		t.Optimizer.SetSteps(st.Steps)
+		t.pending = nil
+	}
+	t.optReady = true
+	return nil
 }
 
 // NewTrainer compiles the model's training program for the batch size. rng
@@ -107,6 +149,11 @@ func (t *Trainer) Step(labels []int, lr float64) (loss float64, correct int, err
 	if math.IsNaN(loss) || math.IsInf(loss, 0) {
 		return loss, 0, errors.Errorf("loss is %v", loss)
 	}
+	if !t.optReady {
+		if err := t.initOptimizer(params); err != nil {
+			return loss, 0, err
+		}
+	}
 	if err := t.Optimizer.Step(params, lr); err != nil {
 		return loss, 0, err
 	}
@@ -119,79 +166,89 @@ func (t *Trainer) Step(labels []int, lr float64) (loss float64, correct int, err
 	return loss, correct, nil
 }
 
-// Fit trains from epoch start+1 to epochs (1-based, inclusive) on train,
-// evaluating on val (may be nil) after each epoch.
-func (t *Trainer) Fit(train, val Batches, start, epochs int) ([]EpochStats, error) {
-	if err := t.Optimizer.Init(mustParams(t)); err != nil {
-		return nil, err
-	}
+// Position is where training stands: Epoch whole epochs done, and Batch
+// batches done of the next one, with that epoch's running sums so that its
+// figures come out the same when it is resumed.
+type Position struct {
+	Epoch   int     `json:"epoch"`
+	Batch   int     `json:"batch"`
+	LossSum float64 `json:"loss_sum"`
+	Correct int     `json:"correct"`
+	Seen    int     `json:"seen"`
+	Seconds float64 `json:"seconds"`
+}
+
+// ErrInterrupted is returned (wrapped) by Fit when its context is done.
+var ErrInterrupted = errors.New("training interrupted")
+
+// Fit trains from pos until epoch epochs (1-based, inclusive) is done,
+// evaluating on val (may be nil) after each epoch. It checks ctx after every
+// step: when ctx is done, the step in flight completes and Fit returns the
+// position reached and an error wrapping ErrInterrupted. The first pass
+// shuffles train before its first batch (call OnEpochStart hooks first).
+func (t *Trainer) Fit(ctx context.Context, train, val Batches, pos Position, epochs int) ([]EpochStats, Position, error) {
 	var hist []EpochStats
 	p := t.prog
 	x := p.X.Data().([]float32)
 	y := p.Y.Data().([]float32)
-	for epoch := start + 1; epoch <= epochs; epoch++ {
+	for pos.Epoch < epochs {
+		epoch := pos.Epoch + 1
 		lr := t.LR
 		if t.Schedule != nil {
 			lr = t.Schedule.LR(t.LR, epoch-1)
 		}
+		if t.OnEpochStart != nil {
+			t.OnEpochStart(epoch)
+		}
 		train.Shuffle()
-		began := time.Now()
-		var lossSum float64
-		var correct, seen int
 		nb := train.Len()
-		for i := 0; i < nb; i++ {
-			n := train.Fill(i, x, y, t.labels)
+		for pos.Batch < nb {
+			began := time.Now()
+			n := train.Fill(pos.Batch, x, y, t.labels)
 			if n != p.Batch {
-				return hist, errors.Errorf("training batch %d has %d examples, want %d (use whole batches)", i, n, p.Batch)
+				return hist, pos, errors.Errorf("training batch %d has %d examples, want %d (use whole batches)", pos.Batch, n, p.Batch)
 			}
 			loss, c, err := t.Step(t.labels, lr)
 			if err != nil {
-				return hist, errors.Wrapf(err, "epoch %d, step %d", epoch, t.Optimizer.Steps()+1)
+				return hist, pos, errors.Wrapf(err, "epoch %d, step %d", epoch, t.Optimizer.Steps()+1)
 			}
-			lossSum += loss * float64(n)
-			correct += c
-			seen += n
+			pos.Batch++
+			pos.LossSum += loss * float64(n)
+			pos.Correct += c
+			pos.Seen += n
+			pos.Seconds += time.Since(began).Seconds()
 			if t.OnStep != nil {
-				t.OnStep(StepInfo{Epoch: epoch, Batch: i + 1, Batches: nb, Loss: loss})
+				t.OnStep(StepInfo{Epoch: epoch, Batch: pos.Batch, Batches: nb, Loss: loss})
+			}
+			if ctx.Err() != nil && pos.Batch < nb {
+				return hist, pos, errors.Wrapf(ErrInterrupted, "at epoch %d, batch %d of %d", epoch, pos.Batch, nb)
 			}
 		}
-		secs := time.Since(began).Seconds()
-		st := EpochStats{Epoch: epoch, Steps: t.Optimizer.Steps(), LR: lr, Seconds: secs, ValAcc: math.NaN()}
-		if seen > 0 {
-			st.TrainLoss = lossSum / float64(seen)
-			st.TrainAcc = float64(correct) / float64(seen)
-			st.SamplesPerSec = float64(seen) / secs
+		st := EpochStats{Epoch: epoch, Steps: t.Optimizer.Steps(), LR: lr, Seconds: pos.Seconds, ValAcc: math.NaN()}
+		if pos.Seen > 0 {
+			st.TrainLoss = pos.LossSum / float64(pos.Seen)
+			st.TrainAcc = float64(pos.Correct) / float64(pos.Seen)
+			st.SamplesPerSec = float64(pos.Seen) / pos.Seconds
 		}
 		if val != nil {
 			c, n, err := Evaluate(t.Model, val, nil)
 			if err != nil {
-				return hist, errors.Wrapf(err, "epoch %d validation", epoch)
+				return hist, pos, errors.Wrapf(err, "epoch %d validation", epoch)
 			}
 			st.ValAcc = float64(c) / float64(n)
 		}
+		pos = Position{Epoch: epoch}
 		hist = append(hist, st)
 		if t.OnEpoch != nil {
 			if err := t.OnEpoch(st); err != nil {
-				return hist, err
+				return hist, pos, err
 			}
 		}
-	}
-	return hist, nil
-}
-
-func mustParams(t *Trainer) []optim.Param {
-	// The gradient tensors exist only once the machine has run; a run on
-	// the zero input creates them, and its gradients are zeroed here.
-	if t.prog.params == nil {
-		if err := t.prog.Run(); err == nil {
-			if ps, err := t.prog.Params(); err == nil {
-				for _, p := range ps {
-					p.Grad.Zero()
-				}
-			}
+		if ctx.Err() != nil && pos.Epoch < epochs {
+			return hist, pos, errors.Wrapf(ErrInterrupted, "after epoch %d", epoch)
 		}
 	}
-	return t.prog.params
+	return hist, pos, nil
 }
 
 // Evaluate runs the model's inference programs over every example of b

@@ -192,7 +192,7 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (*Result, err
 		fmt.Fprintln(stderr, FormatEpoch(s, o.Epochs))
 		return ctx.Err()
 	}
-	hist, err := trainer.Fit(batches, val, 0, o.Epochs)
+	hist, _, err := trainer.Fit(ctx, batches, val, graph.Position{}, o.Epochs)
 	if err != nil {
 		return nil, errors.Wrap(err, "training")
 	}

@@ -1,0 +1,112 @@
+package graph
+
+import (
+	"strings"
+
+	"github.com/pkg/errors"
+
+	"github.com/tapestry-ml/tapestry/safetensors"
+)
+
+// PyTorch interop. Parameter names are PyTorch's state_dict keys already
+// ("fc1.weight", "conv1.bias", "bn1.running_mean"), so the mapping is:
+//
+//	Dense  X.weight  here [In, Out]        PyTorch nn.Linear [Out, In] (transposed)
+//	Dense  X.bias    [Out]                 [Out]
+//	Conv2D X.weight  [Out, In, kH, kW]     same
+//	Conv2D X.bias    [Out]                 same
+//	BatchNorm X.weight, X.bias, X.running_mean, X.running_var  [F], same;
+//	PyTorch's X.num_batches_tracked is written as 0 and ignored on import.
+//
+// A parameter whose ParamSpec has TorchTransposed set is transposed on the
+// way in and out; every other tensor is copied as it is.
+
+// ExportTorch writes m's parameters and buffers to path as a float32
+// safetensors file in PyTorch's names and layouts, so that
+//
+//	model.load_state_dict(safetensors.torch.load_file(path))
+//
+// works on a PyTorch module of the same architecture. The write is atomic.
+func ExportTorch(m *Model, path string) error {
+	f := &safetensors.File{Metadata: map[string]string{"format": "pt"}}
+	for _, name := range m.Params.Names() {
+		spec, _ := m.Params.Spec(name)
+		t := m.Params.Get(name)
+		shape := append([]int(nil), t.Shape()...)
+		data := toFloat64s(t)
+		if spec.TorchTransposed {
+			data, shape = transpose2D(data, shape)
+		}
+		d32 := make([]float32, len(data))
+		for i, v := range data {
+			d32[i] = float32(v)
+		}
+		f.Tensors = append(f.Tensors, safetensors.FromFloat32(name, shape, d32))
+		if base, ok := strings.CutSuffix(name, ".running_var"); ok {
+			f.Tensors = append(f.Tensors, safetensors.FromInt64(base+".num_batches_tracked", []int{}, []int64{0}))
+		}
+	}
+	return errors.Wrapf(safetensors.WriteFile(path, f), "exporting PyTorch weights to %s", path)
+}
+
+// ImportTorch loads a safetensors file of PyTorch state_dict tensors (F32,
+// F64, F16 or BF16) into m. Every parameter of m must be present with
+// PyTorch's shape and no unknown tensor may be present; errors name the file,
+// the tensor and both shapes.
+func ImportTorch(m *Model, path string) error {
+	f, err := safetensors.ReadFile(path)
+	if err != nil {
+		return errors.Wrap(err, "importing PyTorch weights")
+	}
+	return errors.Wrapf(importTorch(m, f), "importing PyTorch weights from %s", path)
+}
+
+func importTorch(m *Model, f *safetensors.File) error {
+	vals := map[string][]float64{}
+	for _, t := range f.Tensors {
+		if strings.HasSuffix(t.Name, ".num_batches_tracked") {
+			continue
+		}
+		spec, ok := m.Params.Spec(t.Name)
+		if !ok {
+			return errors.Errorf("tensor %q is not a parameter of this %s model", t.Name, m.Arch.Kind)
+		}
+		want := append([]int(nil), m.Params.Get(t.Name).Shape()...)
+		if spec.TorchTransposed {
+			want[0], want[1] = want[1], want[0]
+		}
+		if !sameShape(t.Shape, want) {
+			return errors.Errorf("tensor %s has shape %v, the model wants %v (PyTorch layout)", t.Name, t.Shape, want)
+		}
+		d, err := t.Float64s()
+		if err != nil {
+			return errors.Wrapf(err, "tensor %s", t.Name)
+		}
+		if spec.TorchTransposed {
+			d, _ = transpose2D(d, t.Shape)
+		}
+		vals[t.Name] = d
+	}
+	for _, name := range m.Params.Names() {
+		if _, ok := vals[name]; !ok {
+			return errors.Errorf("no tensor %q in the file", name)
+		}
+	}
+	for name, d := range vals {
+		setFloat64s(m.Params.Get(name), d)
+	}
+	return nil
+}
+
+// transpose2D returns the transpose of a row-major [r, c] matrix and its
+// shape [c, r].
+func transpose2D(d []float64, shape []int) ([]float64, []int) {
+	r, c := shape[0], shape[1]
+	out := make([]float64, len(d))
+	for i := 0; i < r; i++ {
+		for j := 0; j < c; j++ {
+			out[j*r+i] = d[i*c+j]
+		}
+	}
+	return out, []int{c, r}
+}
