@@ -11,7 +11,7 @@ import (
 func smallArch() Arch {
 	return Arch{Net: NewSequential(
 		Dense{Name: "fc1", In: 6, Out: 8}, ReLU{}, Dropout{Name: "drop1", P: 0.5},
-		Dense{Name: "fc2", In: 8, Out: 3}), InShape: []int{6}, Classes: 3}
+		Dense{Name: "fc2", In: 8, Out: 3}), InShape: []int{6}, Classes: 3, Kind: "small"}
 }
 
 // fillRandom writes a random batch with one-hot targets of class

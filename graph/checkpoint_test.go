@@ -1,0 +1,141 @@
+package graph
+
+import (
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tapestry-ml/tapestry/optim"
+	"github.com/tapestry-ml/tapestry/safetensors"
+)
+
+// trainedCheckpoint trains the small model a few steps and saves it.
+func trainedCheckpoint(t *testing.T) (path string, m *Model, opt optim.Optimizer) {
+	t.Helper()
+	_, m = trainSteps(t, 5, 3)
+	opt, _ = optim.New(optim.Config{Name: "adam"})
+	tr, err := NewTrainer(m, opt, 0.01, 4, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels := []int{0, 1, 2, 1}
+	for i, l := range labels {
+		tr.Program().Y.Data().([]float32)[i*3+l] = 1
+	}
+	if _, _, err := tr.Step(labels, 0.01); err != nil {
+		t.Fatal(err)
+	}
+	c, err := NewCheckpoint(m, opt, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Meta["note"] = "hello"
+	path = filepath.Join(t.TempDir(), "ck.safetensors")
+	if err := c.Save(path, Float32); err != nil {
+		t.Fatal(err)
+	}
+	return path, m, opt
+}
+
+func TestCheckpointRoundTrip(t *testing.T) {
+	path, m, opt := trainedCheckpoint(t)
+	c, err := LoadCheckpoint(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Epoch != 7 || c.Meta["note"] != "hello" || c.Optimizer == nil || c.Optimizer.Name != "adam" || c.OptState.Steps != 1 {
+		t.Fatalf("metadata did not round-trip: epoch %d meta %v opt %+v steps %d", c.Epoch, c.Meta, c.Optimizer, c.OptState.Steps)
+	}
+	if len(c.OptState.Tensors) != len(opt.State()) || len(opt.State()) == 0 {
+		t.Fatalf("%d optimizer tensors saved, optimizer has %d", len(c.OptState.Tensors), len(opt.State()))
+	}
+	m2, _ := NewModel(smallArch(), Float32, rand.New(rand.NewPCG(99, 1)))
+	if err := c.Restore(m2); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range m.Params.Names() {
+		a, b := m.Params.Float64s(name), m2.Params.Float64s(name)
+		for i := range a {
+			if a[i] != b[i] {
+				t.Fatalf("%s[%d]: %v restored as %v", name, i, a[i], b[i])
+			}
+		}
+	}
+}
+
+// TestCheckpointDamage: each kind of damage is a clear error, never a panic
+// or a silently wrong model.
+func TestCheckpointDamage(t *testing.T) {
+	path, _, _ := trainedCheckpoint(t)
+	good, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rewrite := func(t *testing.T, edit func(f *safetensors.File)) string {
+		g, _ := safetensors.ReadFile(path)
+		edit(g)
+		p := filepath.Join(t.TempDir(), "edited.safetensors")
+		if err := safetensors.WriteFile(p, g); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	raw := func(t *testing.T, b []byte) string {
+		p := filepath.Join(t.TempDir(), "raw.safetensors")
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	for _, c := range []struct {
+		name string
+		file func(t *testing.T) string
+		want string
+	}{
+		{"truncated", func(t *testing.T) string { return raw(t, good[:len(good)-10]) }, ""},
+		{"flipped byte", func(t *testing.T) string {
+			b := append([]byte(nil), good...)
+			b[len(b)-5] ^= 0x40
+			return raw(t, b)
+		}, "checksum mismatch"},
+		{"unknown version", func(t *testing.T) string {
+			return rewrite(t, func(f *safetensors.File) { f.Metadata["format_version"] = "99" })
+		}, "unknown checkpoint format version"},
+		{"not a checkpoint", func(t *testing.T) string {
+			return rewrite(t, func(f *safetensors.File) { delete(f.Metadata, "format") })
+		}, "not a tapestry checkpoint"},
+		{"missing tensor", func(t *testing.T) string {
+			return rewrite(t, func(f *safetensors.File) {
+				f.Tensors = f.Tensors[1:]
+				f.Metadata["tensors.sha256"] = tensorSum(f.Tensors)
+			})
+		}, "checkpoint has no tensor"},
+		{"wrong shape", func(t *testing.T) string {
+			return rewrite(t, func(f *safetensors.File) {
+				for i, ts := range f.Tensors {
+					if ts.Name == "fc2.weight" {
+						f.Tensors[i] = safetensors.FromFloat32("fc2.weight", []int{3, 8}, make([]float32, 24))
+					}
+				}
+				f.Metadata["tensors.sha256"] = tensorSum(f.Tensors)
+			})
+		}, "tensor fc2.weight has shape [3 8] in the checkpoint, the model wants [8 3]"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := c.file(t)
+			ck, err := LoadCheckpoint(p)
+			if err == nil {
+				m, _ := NewModel(smallArch(), Float32, rand.New(rand.NewPCG(1, 1)))
+				err = ck.Restore(m)
+			}
+			if err == nil {
+				t.Fatal("damaged checkpoint accepted")
+			}
+			if !strings.Contains(err.Error(), c.want) {
+				t.Errorf("error %q, want it to contain %q", err, c.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,48 @@
+// Package models names tapestry's ready-made architectures and rebuilds an
+// architecture from the kind and config a checkpoint recorded.
+//
+//	arch, err := models.Preset("mlp")
+//	arch, err = models.FromConfig(ckpt.Kind, ckpt.Config)
+package models
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+
+	"github.com/pkg/errors"
+
+	"github.com/tapestry-ml/tapestry/graph"
+	"github.com/tapestry-ml/tapestry/models/mlp"
+)
+
+// Presets lists the names Preset accepts.
+var Presets = []string{"mlp"}
+
+// Preset returns a named architecture:
+//
+//	mlp     784-512-512-10, ReLU, dropout 0.2 (Keras mnist_mlp)
+func Preset(name string) (graph.Arch, error) {
+	switch name {
+	case "mlp":
+		return mlp.New(mlp.Config{})
+	}
+	return graph.Arch{}, errors.Errorf("unknown model %q (want one of %s)", name, strings.Join(Presets, ", "))
+}
+
+// FromConfig rebuilds the architecture of a builder kind from its JSON
+// config, as a checkpoint records them. Unknown config fields are errors, so
+// that a checkpoint from another version is not silently misread.
+func FromConfig(kind string, config []byte) (graph.Arch, error) {
+	dec := json.NewDecoder(bytes.NewReader(config))
+	dec.DisallowUnknownFields()
+	switch kind {
+	case mlp.Kind:
+		var c mlp.Config
+		if err := dec.Decode(&c); err != nil {
+			return graph.Arch{}, errors.Wrap(err, "reading the mlp config")
+		}
+		return mlp.New(c)
+	}
+	return graph.Arch{}, errors.Errorf("unknown architecture kind %q", kind)
+}

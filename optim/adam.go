@@ -1,0 +1,86 @@
+package optim
+
+import "math"
+
+// adam is Adam (Kingma & Ba, 2015) and AdamW (Loshchilov & Hutter, 2019),
+// following PyTorch 1.13's torch.optim.Adam and torch.optim.AdamW (amsgrad
+// off). At step t (1-based):
+//
+//	w = w·(1 − lr·wd)                 (adamw only: decoupled decay)
+//	g = grad + wd·w                   (adam only: L2 decay, coupled)
+//	m = β1·m + (1−β1)·g
+//	v = β2·v + (1−β2)·g²
+//	w = w − lr/(1−β1^t) · m / (√v/√(1−β2^t) + ε)
+//
+// which is PyTorch's form of w −= lr·m̂/(√v̂ + ε). The bias corrections are
+// computed once per step in float64.
+//
+// Gorgonia's AdamW never changes the weights (GORGONIA.md item 11); this one
+// does.
+//
+// State: "<name>.m/<param>" and "<name>.v/<param>", the first and second
+// moment estimates.
+type adam struct{ core }
+
+func newAdam(c Config) *adam {
+	return &adam{core{cfg: c, slots: []string{"m", "v"}}}
+}
+
+// adamCoef are the per-step constants of the kernel, in the kernel's type.
+type adamCoef[T float] struct {
+	s     T // gradient clipping factor
+	l2    T // coupled weight decay (adam), 0 for adamw
+	decay T // decoupled decay factor 1 − lr·wd (adamw), 1 for adam
+	b1    T
+	c1    T // 1 − β1
+	b2    T
+	c2    T // 1 − β2
+	step  T // lr / (1 − β1^t)
+	rbc2  T // 1 / √(1 − β2^t)
+	eps   T
+}
+
+func makeAdamCoef[T float](s, l2, decay, b1, b2, step, rbc2, eps float64) adamCoef[T] {
+	return adamCoef[T]{s: T(s), l2: T(l2), decay: T(decay), b1: T(b1), c1: T(1 - b1),
+		b2: T(b2), c2: T(1 - b2), step: T(step), rbc2: T(rbc2), eps: T(eps)}
+}
+
+func (o *adam) Step(params []Param, lr float64) error {
+	scale, err := o.begin(params, lr)
+	if err != nil {
+		return err
+	}
+	c := o.cfg
+	t := float64(o.steps + 1)
+	step := lr / (1 - math.Pow(c.Beta1, t))
+	rbc2 := 1 / math.Sqrt(1-math.Pow(c.Beta2, t))
+	l2, decay := c.WeightDecay, 1.0
+	if c.Name == "adamw" {
+		l2, decay = 0, 1-lr*c.WeightDecay
+	}
+	k32 := makeAdamCoef[float32](scale, l2, decay, c.Beta1, c.Beta2, step, rbc2, c.Eps)
+	k64 := makeAdamCoef[float64](scale, l2, decay, c.Beta1, c.Beta2, step, rbc2, c.Eps)
+	for i, p := range params {
+		if o.params[i].f32 {
+			adamKernel(p.Value.Float32s(), p.Grad.Float32s(), o.st(i, 0).Float32s(), o.st(i, 1).Float32s(), &k32)
+		} else {
+			adamKernel(p.Value.Float64s(), p.Grad.Float64s(), o.st(i, 0).Float64s(), o.st(i, 1).Float64s(), &k64)
+		}
+	}
+	o.steps++
+	return nil
+}
+
+func adamKernel[T float](w, grad, m, v []T, k *adamCoef[T]) {
+	grad, m, v = grad[:len(w)], m[:len(w)], v[:len(w)]
+	s, l2, decay, b1, c1, b2, c2, step, rbc2, eps := k.s, k.l2, k.decay, k.b1, k.c1, k.b2, k.c2, k.step, k.rbc2, k.eps
+	for i := range w {
+		wi := w[i] * decay
+		g := s*grad[i] + l2*wi
+		mi := b1*m[i] + c1*g
+		vi := b2*v[i] + c2*(g*g)
+		m[i], v[i] = mi, vi
+		w[i] = wi - step*(mi/(sqrt(vi)*rbc2+eps))
+		grad[i] = 0
+	}
+}

@@ -1,0 +1,84 @@
+package optim
+
+// sgd is stochastic gradient descent, with optional momentum or Nesterov
+// momentum, following PyTorch 1.13's torch.optim.SGD with dampening 0:
+//
+//	g = grad + wd·w
+//	b = μ·b + g            (momentum, nesterov; b starts at 0, so the
+//	                        first b is g, as PyTorch's buffer = g)
+//	g = g + μ·b  (nesterov)   or   g = b  (momentum)
+//	w = w − lr·g
+//
+// State: "<name>.buf/<param>" (the momentum buffer b), none for plain sgd.
+type sgd struct{ core }
+
+func newSGD(c Config) *sgd {
+	o := &sgd{core{cfg: c}}
+	if c.Name != "sgd" {
+		o.slots = []string{"buf"}
+	}
+	return o
+}
+
+func (o *sgd) Step(params []Param, lr float64) error {
+	scale, err := o.begin(params, lr)
+	if err != nil {
+		return err
+	}
+	wd, mu := o.cfg.WeightDecay, o.cfg.Momentum
+	for i, p := range params {
+		f32 := o.params[i].f32
+		switch {
+		case o.cfg.Name == "sgd" && f32:
+			sgdKernel(p.Value.Float32s(), p.Grad.Float32s(), float32(scale), float32(wd), float32(lr))
+		case o.cfg.Name == "sgd":
+			sgdKernel(p.Value.Float64s(), p.Grad.Float64s(), scale, wd, lr)
+		case o.cfg.Name == "momentum" && f32:
+			momentumKernel(p.Value.Float32s(), p.Grad.Float32s(), o.st(i, 0).Float32s(),
+				float32(scale), float32(wd), float32(mu), float32(lr))
+		case o.cfg.Name == "momentum":
+			momentumKernel(p.Value.Float64s(), p.Grad.Float64s(), o.st(i, 0).Float64s(), scale, wd, mu, lr)
+		case f32: // nesterov
+			nesterovKernel(p.Value.Float32s(), p.Grad.Float32s(), o.st(i, 0).Float32s(),
+				float32(scale), float32(wd), float32(mu), float32(lr))
+		default:
+			nesterovKernel(p.Value.Float64s(), p.Grad.Float64s(), o.st(i, 0).Float64s(), scale, wd, mu, lr)
+		}
+	}
+	o.steps++
+	return nil
+}
+
+// The kernels take the gradient clipping factor s; the reslicing to len(w)
+// lets the compiler drop bounds checks in the loop.
+
+func sgdKernel[T float](w, grad []T, s, wd, lr T) {
+	grad = grad[:len(w)]
+	for i := range w {
+		g := s*grad[i] + wd*w[i]
+		w[i] -= lr * g
+		grad[i] = 0
+	}
+}
+
+func momentumKernel[T float](w, grad, buf []T, s, wd, mu, lr T) {
+	grad, buf = grad[:len(w)], buf[:len(w)]
+	for i := range w {
+		g := s*grad[i] + wd*w[i]
+		b := mu*buf[i] + g
+		buf[i] = b
+		w[i] -= lr * b
+		grad[i] = 0
+	}
+}
+
+func nesterovKernel[T float](w, grad, buf []T, s, wd, mu, lr T) {
+	grad, buf = grad[:len(w)], buf[:len(w)]
+	for i := range w {
+		g := s*grad[i] + wd*w[i]
+		b := mu*buf[i] + g
+		buf[i] = b
+		w[i] -= lr * (g + mu*b)
+		grad[i] = 0
+	}
+}
