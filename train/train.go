@@ -1,6 +1,8 @@
-// Package train runs the MNIST training experiments behind cmd/train: it
-// finds and loads the data, builds the model a name selects, trains it with
-// progress on stderr, and evaluates it on the 10,000 test images.
+// Package train runs the MNIST experiments behind cmd/train: it finds (or
+// downloads) and loads the data, builds or resumes the model, trains it with
+// progress on stderr while keeping a run folder (config.json, metrics.jsonl,
+// last and best checkpoints, curves.png), and evaluates it on the 10,000
+// test images.
 //
 //	res, err := train.Run(ctx, train.Defaults("mlp"), os.Stdout, os.Stderr)
 //	fmt.Println(res.TestAccuracy)
@@ -8,12 +10,15 @@ package train
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
 	"os"
-	"strings"
+	"path/filepath"
+	"runtime/pprof"
 	"time"
 
 	"github.com/pkg/errors"
@@ -21,105 +26,37 @@ import (
 
 	"github.com/tapestry-ml/tapestry/datasets/mnist"
 	"github.com/tapestry-ml/tapestry/graph"
-	"github.com/tapestry-ml/tapestry/models/mlp"
+	"github.com/tapestry-ml/tapestry/models"
 	"github.com/tapestry-ml/tapestry/optim"
 )
 
-// Options are the settings of one run; cmd/train's flags map onto them.
-type Options struct {
-	// Model names the architecture: one of Models.
-	Model string `json:"model"`
-	// Epochs is the number of passes over the training set.
-	Epochs int `json:"epochs"`
-	// Batch is the number of examples per training step.
-	Batch int `json:"batch"`
-	// LR is the base learning rate. If LR is 0, the optimizer's default
-	// (optim.DefaultLR) is used.
-	LR float64 `json:"lr"`
-	// Optimizer is one of optim's names ("adam", "sgd", …).
-	Optimizer string `json:"optimizer"`
-	// Seed drives initialization, shuffling and dropout masks.
-	Seed uint64 `json:"seed"`
-	// Data is the folder of the MNIST files. If Data is "", $MNIST_DIR
-	// and then the GoMNIST module in the Go module cache are tried.
-	Data string `json:"data"`
-	// Val is the number of training images held out for validation; 0
-	// turns validation off.
-	Val int `json:"val"`
-	// Quiet prints only the final line.
-	Quiet bool `json:"quiet"`
-	// Limit, if positive, trains on only the first Limit training images
-	// (after the validation split): for quick runs and tests.
-	Limit int `json:"limit,omitempty"`
-}
-
-// Models lists the architectures Run knows.
-var Models = []string{"mlp"}
-
-// Defaults returns the settings that reach the documented accuracy for a
-// model: for "mlp", Adam 1e-3, batch 128, 10 epochs (≥ 98% test accuracy).
-func Defaults(model string) Options {
-	o := Options{Model: model, Seed: 1, Val: 5000}
-	switch model {
-	default:
-		o.Epochs, o.Batch, o.Optimizer = 10, 128, "adam"
-	}
-	return o
-}
-
-// Validate reports the first bad setting, before any work is done.
-func (o Options) Validate() error {
-	known := false
-	for _, m := range Models {
-		known = known || m == o.Model
-	}
-	switch {
-	case !known:
-		return errors.Errorf("unknown model %q (want one of %s)", o.Model, strings.Join(Models, ", "))
-	case o.Epochs < 1:
-		return errors.Errorf("epochs %d must be at least 1", o.Epochs)
-	case o.Batch < 1:
-		return errors.Errorf("batch size %d must be at least 1", o.Batch)
-	case math.IsNaN(o.LR) || math.IsInf(o.LR, 0) || o.LR < 0:
-		return errors.Errorf("learning rate %v must be a positive number", o.LR)
-	case o.Val < 0 || o.Val >= 60000:
-		return errors.Errorf("validation size %d must be in [0, 60000)", o.Val)
-	case o.Limit < 0:
-		return errors.Errorf("limit %d must not be negative", o.Limit)
-	}
-	if _, err := optim.New(optim.Config{Name: o.Optimizer, LR: o.lr()}); err != nil {
-		return err
-	}
-	return nil
-}
-
-func (o Options) lr() float64 {
-	if o.LR == 0 {
-		return optim.DefaultLR(o.Optimizer)
-	}
-	return o.LR
-}
-
 // Result is what a run measured.
 type Result struct {
+	// Epochs holds every epoch of the run, including those done before a
+	// resume.
 	Epochs       []graph.EpochStats
 	TestCorrect  int
 	TestTotal    int
 	TestAccuracy float64
+	// Dir is the run folder.
+	Dir string
 }
 
-// NewArch returns the architecture of a model name.
-func NewArch(name string) (graph.Arch, error) {
-	switch name {
-	case "mlp":
-		return mlp.New(mlp.Config{})
-	}
-	return graph.Arch{}, errors.Errorf("unknown model %q", name)
-}
+// Checkpoint metadata keys written by Run.
+const (
+	metaOptions  = "train.options"
+	metaPosition = "train.position"
+	metaHistory  = "train.history"
+	metaBestVal  = "train.best_val"
+	metaShuffle  = "rng.shuffle"
+	metaDropout  = "rng.dropout"
+)
 
 // Run trains and evaluates as o says. Progress goes to stderr (a bar when
 // stderr is a terminal, a line per epoch otherwise); the last line on
-// stdout is "test accuracy: 98.37% (9837/10000)".
+// stdout is "test accuracy: 98.37% (9837/10000)". When ctx is cancelled
+// (SIGINT), the step in flight finishes, last.safetensors is written, and
+// the error says how to resume.
 func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (*Result, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
@@ -127,7 +64,25 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (*Result, err
 	if o.Quiet {
 		stderr = io.Discard
 	}
-	dir, err := mnist.Locate(o.Data)
+	var ck *graph.Checkpoint
+	if o.Resume != "" {
+		var err error
+		if ck, o, err = resumeOptions(o); err != nil {
+			return nil, err
+		}
+	}
+	if o.CPUProfile != "" {
+		f, err := os.Create(o.CPUProfile)
+		if err != nil {
+			return nil, errors.Wrap(err, "cpu profile")
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return nil, errors.Wrap(err, "cpu profile")
+		}
+		defer pprof.StopCPUProfile()
+	}
+	dir, err := dataDir(ctx, o, stderr)
 	if err != nil {
 		return nil, err
 	}
@@ -149,7 +104,14 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (*Result, err
 	if o.Batch > trainSet.Len() {
 		return nil, errors.Errorf("batch size %d is larger than the %d training images", o.Batch, trainSet.Len())
 	}
-	arch, err := NewArch(o.Model)
+
+	// The model, from the preset or the checkpoint, then its weights.
+	var arch graph.Arch
+	if ck != nil {
+		arch, err = models.FromConfig(ck.Kind, ck.Config)
+	} else {
+		arch, err = models.Preset(o.Model)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -157,15 +119,33 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (*Result, err
 	if err != nil {
 		return nil, err
 	}
+	switch {
+	case ck != nil:
+		if err := ck.Restore(model); err != nil {
+			return nil, errors.Wrapf(err, "resuming from %s", o.Resume)
+		}
+	case o.InitFrom != "":
+		if err := graph.ImportTorch(model, o.InitFrom); err != nil {
+			return nil, err
+		}
+	}
 	opt, err := optim.New(optim.Config{Name: o.Optimizer, LR: o.lr()})
 	if err != nil {
 		return nil, err
 	}
-	trainer, err := graph.NewTrainer(model, opt, o.lr(), o.Batch, rand.New(rand.NewPCG(o.Seed, 3)))
+	sched, err := optim.NewSchedule(o.schedule())
 	if err != nil {
 		return nil, err
 	}
-	batches, err := mnist.NewBatches(trainSet, o.Batch, rand.New(rand.NewPCG(o.Seed, 2)), true)
+
+	// One seed, three streams: initialization (above), shuffling, dropout.
+	shufflePCG, dropoutPCG := rand.NewPCG(o.Seed, 2), rand.NewPCG(o.Seed, 3)
+	trainer, err := graph.NewTrainer(model, opt, o.lr(), o.Batch, rand.New(dropoutPCG))
+	if err != nil {
+		return nil, err
+	}
+	trainer.Schedule = sched
+	batches, err := mnist.NewBatches(trainSet, o.Batch, rand.New(shufflePCG), true)
 	if err != nil {
 		return nil, err
 	}
@@ -175,8 +155,25 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (*Result, err
 			return nil, err
 		}
 	}
-	fmt.Fprintf(stderr, "%s: %d parameters; training on %d images, validating on %d, batch %d, %s lr %g, %d epochs\n",
-		o.Model, model.Params.Count(), trainSet.Len(), lenOf(valSet), o.Batch, o.Optimizer, o.lr(), o.Epochs)
+
+	run := &runDir{opts: o, bestVal: math.Inf(-1)}
+	var pos graph.Position
+	if ck != nil {
+		if pos, err = run.resume(ck, shufflePCG, dropoutPCG, trainer); err != nil {
+			return nil, errors.Wrapf(err, "resuming from %s", o.Resume)
+		}
+	}
+	if err := run.open(o, arch, ck != nil); err != nil {
+		return nil, err
+	}
+	if o.Dot != "" {
+		if err := writeDot(o.Dot, trainer.Program()); err != nil {
+			return nil, err
+		}
+	}
+
+	fmt.Fprintf(stderr, "%s: %d parameters; training on %d images, validating on %d, batch %d, %s lr %g, epochs %d..%d; run folder %s\n",
+		arch.Kind, model.Params.Count(), trainSet.Len(), lenOf(valSet), o.Batch, o.Optimizer, o.lr(), pos.Epoch+1, o.Epochs, run.dir)
 	var bar *progressbar.ProgressBar
 	if isTerminal(stderr) {
 		trainer.OnStep = func(s graph.StepInfo) {
@@ -188,14 +185,57 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (*Result, err
 			_ = bar.Add(1)
 		}
 	}
+	if o.onStep != nil {
+		prev := trainer.OnStep
+		trainer.OnStep = func(s graph.StepInfo) {
+			if prev != nil {
+				prev(s)
+			}
+			o.onStep(s)
+		}
+	}
+	var shuffleAtStart []byte
+	trainer.OnEpochStart = func(int) { shuffleAtStart, _ = shufflePCG.MarshalBinary() }
+	save := func(name string, p graph.Position) error {
+		state := shuffleAtStart
+		if p.Batch == 0 {
+			// Between epochs the next shuffle has not been drawn yet.
+			state, _ = shufflePCG.MarshalBinary()
+		}
+		drop, _ := dropoutPCG.MarshalBinary()
+		return run.save(name, model, opt, p, state, drop)
+	}
 	trainer.OnEpoch = func(s graph.EpochStats) error {
 		fmt.Fprintln(stderr, FormatEpoch(s, o.Epochs))
-		return ctx.Err()
+		if err := run.record(s); err != nil {
+			return err
+		}
+		if err := save("last.safetensors", graph.Position{Epoch: s.Epoch}); err != nil {
+			return err
+		}
+		if !math.IsNaN(s.ValAcc) && s.ValAcc > run.bestVal {
+			run.bestVal = s.ValAcc
+			return save("best.safetensors", graph.Position{Epoch: s.Epoch})
+		}
+		return nil
 	}
-	hist, _, err := trainer.Fit(ctx, batches, val, graph.Position{}, o.Epochs)
+	_, pos, err = trainer.Fit(ctx, batches, val, pos, o.Epochs)
+	if errors.Is(err, graph.ErrInterrupted) {
+		if pos.Batch > 0 {
+			if serr := save("last.safetensors", pos); serr != nil {
+				return nil, errors.Wrapf(serr, "saving after the interruption (%v)", err)
+			}
+		}
+		last := filepath.Join(run.dir, "last.safetensors")
+		return nil, errors.Wrapf(err, "checkpoint saved to %s; resume with: go run ./cmd/train -resume %s", last, last)
+	}
 	if err != nil {
-		return nil, errors.Wrap(err, "training")
+		return nil, errors.Wrapf(err, "training (the last good checkpoint is %s)", filepath.Join(run.dir, "last.safetensors"))
 	}
+	if err := run.curves(); err != nil {
+		fmt.Fprintf(stderr, "warning: %v\n", err)
+	}
+
 	testBatches, err := mnist.NewBatches(test, 1000, nil, false)
 	if err != nil {
 		return nil, err
@@ -206,9 +246,53 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (*Result, err
 		return nil, errors.Wrap(err, "testing")
 	}
 	fmt.Fprintf(stderr, "evaluated %d test images in %.1fs\n", total, time.Since(began).Seconds())
-	res := &Result{Epochs: hist, TestCorrect: correct, TestTotal: total, TestAccuracy: float64(correct) / float64(total)}
+	res := &Result{Epochs: run.hist, TestCorrect: correct, TestTotal: total, TestAccuracy: float64(correct) / float64(total), Dir: run.dir}
 	fmt.Fprintln(stdout, FormatAccuracy(correct, total))
 	return res, nil
+}
+
+// resumeOptions loads the checkpoint and returns the options it was trained
+// with, with the settings that do not change the numbers taken from o.
+func resumeOptions(o Options) (*graph.Checkpoint, Options, error) {
+	ck, err := graph.LoadCheckpoint(o.Resume)
+	if err != nil {
+		return nil, o, err
+	}
+	var saved Options
+	if err := json.Unmarshal([]byte(ck.Meta[metaOptions]), &saved); err != nil {
+		return nil, o, errors.Errorf("resuming from %s: the checkpoint has no run options (was it written by cmd/train?)", o.Resume)
+	}
+	saved.Data, saved.Download, saved.Mirrors, saved.Resume = o.Data, o.Download, o.Mirrors, o.Resume
+	saved.Dot, saved.CPUProfile, saved.Quiet, saved.Out = o.Dot, o.CPUProfile, o.Quiet, o.Out
+	if saved.Out == "" {
+		saved.Out = filepath.Dir(o.Resume)
+	}
+	if o.Epochs > 0 {
+		saved.Epochs = o.Epochs
+	}
+	if saved.Epochs <= ck.Epoch {
+		return nil, o, errors.Errorf("resuming from %s: it has done %d of %d epochs; pass -epochs N with N > %d to train further", o.Resume, ck.Epoch, saved.Epochs, ck.Epoch)
+	}
+	if err := saved.Validate(); err != nil {
+		return nil, o, errors.Wrapf(err, "resuming from %s", o.Resume)
+	}
+	return ck, saved, nil
+}
+
+func dataDir(ctx context.Context, o Options, stderr io.Writer) (string, error) {
+	if o.Download {
+		var progress io.Writer
+		if isTerminal(stderr) {
+			progress = stderr
+		}
+		return mnist.Download(ctx, mnist.DownloadOptions{Mirrors: o.Mirrors, Progress: progress})
+	}
+	return mnist.Locate(o.Data)
+}
+
+func writeDot(path string, p *graph.Program) error {
+	dot := p.Graph().ToDot()
+	return errors.Wrapf(writeAtomic(path, []byte(dot)), "writing the graph to %s", path)
 }
 
 // FormatAccuracy is the last line of a run: "test accuracy: 98.37% (9837/10000)".
@@ -242,3 +326,6 @@ func isTerminal(w io.Writer) bool {
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
+
+func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"regexp"
 	"strconv"
 	"strings"
@@ -17,11 +18,13 @@ func TestBadFlagsExit2(t *testing.T) {
 		{"-optimizer", "lbfgs"},
 		{"-model", "resnet"},
 		{"-val", "60000"},
+		{"-resume", "x.safetensors", "-lr", "0.1"},
+		{"-schedule", "exponential"},
 		{"-nosuchflag"},
 		{"extra"},
 	} {
 		var out, errb bytes.Buffer
-		if code := run(args, &out, &errb); code != 2 {
+		if code := run(context.Background(), args, &out, &errb); code != 2 {
 			t.Errorf("%v: exit %d, want 2 (stderr %q)", args, code, errb.String())
 		}
 		if errb.Len() == 0 {
@@ -32,7 +35,7 @@ func TestBadFlagsExit2(t *testing.T) {
 
 func TestMissingDataExit1(t *testing.T) {
 	var out, errb bytes.Buffer
-	code := run([]string{"-data", t.TempDir(), "-epochs", "1"}, &out, &errb)
+	code := run(context.Background(), []string{"-data", t.TempDir(), "-epochs", "1"}, &out, &errb)
 	if code != 1 || !strings.Contains(errb.String(), "train") {
 		t.Errorf("exit %d, stderr %q; want 1 and a message", code, errb.String())
 	}
@@ -43,7 +46,7 @@ func TestMissingDataExit1(t *testing.T) {
 // (10%); the full default run reaches 98%.
 func TestEndToEnd(t *testing.T) {
 	var out, errb bytes.Buffer
-	code := run([]string{"-limit", "3000", "-epochs", "2", "-val", "1000"}, &out, &errb)
+	code := run(context.Background(), []string{"-limit", "3000", "-epochs", "2", "-val", "1000", "-out", t.TempDir()}, &out, &errb)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}

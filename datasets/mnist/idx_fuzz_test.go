@@ -1,0 +1,116 @@
+package mnist
+
+import (
+	"bytes"
+	"compress/gzip"
+	"io"
+	"runtime/metrics"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// The fuzz targets feed arbitrary bytes to the IDX decoders, as they are
+// and gzipped, with the size known and unknown. Properties: no panic; an
+// error or a valid result; all four ways agree; allocation bounded by the
+// input, never by what a header claims. Seeds: testdata/fuzz/<FuzzName>/.
+
+func FuzzDecodeImages(f *testing.F) {
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fuzzDecode(t, data, 16, func(r io.Reader, size int64) ([]byte, error) {
+			px, n, err := DecodeImages(r, size, "fuzz-input")
+			if err == nil && len(px) != n*Pixels {
+				t.Fatalf("%d images but %d pixels", n, len(px))
+			}
+			return px, err
+		})
+	})
+}
+
+func FuzzDecodeLabels(f *testing.F) {
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fuzzDecode(t, data, 8, func(r io.Reader, size int64) ([]byte, error) {
+			labels, err := DecodeLabels(r, size, "fuzz-input")
+			for i, l := range labels {
+				if l >= Classes {
+					t.Fatalf("label %d is %d without an error", i, l)
+				}
+			}
+			return labels, err
+		})
+	})
+}
+
+// heapAllocs returns the bytes allocated so far. Unlike runtime.ReadMemStats
+// it does not stop the world, which made fuzzing crawl on a busy machine;
+// small objects are counted a span at a time (so late and in lumps), large
+// ones (what a lying header would cause) exactly.
+func heapAllocs() uint64 {
+	s := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
+
+// One gzip writer of stored (uncompressed) blocks, reset per input: a
+// compressing one costs more than the decoding under test, and fuzz speed
+// decides how far minimization gets. The stream is still real gzip, with
+// header and CRC; arbitrary compressed data comes from the fuzzer's own
+// inputs that start with the gzip magic.
+var gzipMu sync.Mutex
+var gzipW, _ = gzip.NewWriterLevel(nil, gzip.NoCompression)
+
+func gzipFast(b []byte) []byte {
+	gzipMu.Lock()
+	defer gzipMu.Unlock()
+	var out bytes.Buffer
+	gzipW.Reset(&out)
+	gzipW.Write(b)
+	gzipW.Close()
+	return out.Bytes()
+}
+
+// fuzzDecode checks decode on data in four ways; header is the IDX header
+// length, after which a valid raw file holds exactly the decoded bytes.
+func fuzzDecode(t *testing.T, data []byte, header int, decode func(io.Reader, int64) ([]byte, error)) {
+	isGzip := len(data) >= 2 && data[0] == 0x1f && data[1] == 0x8b
+	zipped := gzipFast(data)
+
+	type result struct {
+		out []byte
+		err error
+	}
+	run := func(in []byte, size int64) result {
+		before := heapAllocs()
+		out, err := decode(bytes.NewReader(in), size)
+		// Readers and gzip state take well under 1 MiB, and the counter may
+		// charge a few spans the fuzzer itself filled before (a 16-byte input
+		// once showed 1.16 MiB): 8 MiB of slack. The data itself at most
+		// doubles while the buffer grows, and deflate expands at most 1032:1
+		// (zlib FAQ), so 4*1032 bytes per input byte is generous. A claim of
+		// 2^31 images would be 1.7 TB; one of 60,000, 47 MB.
+		if got, limit := heapAllocs()-before, uint64(8<<20+4*1032*len(in)); got > limit {
+			t.Errorf("size %d: allocated %d bytes for a %d-byte input, want <= %d", size, got, len(in), limit)
+		}
+		if err != nil && !strings.Contains(err.Error(), "fuzz-input") {
+			t.Errorf("error %q does not name the input", err)
+		}
+		return result{out, err}
+	}
+	raw, rawUnknown := run(data, int64(len(data))), run(data, -1)
+	gz, gzUnknown := run(zipped, int64(len(zipped))), run(zipped, -1)
+
+	same := func(a, b result) bool { return (a.err == nil) == (b.err == nil) && bytes.Equal(a.out, b.out) }
+	if !same(raw, rawUnknown) {
+		t.Fatalf("known size: %v; unknown size: %v", raw.err, rawUnknown.err)
+	}
+	if !same(gz, gzUnknown) {
+		t.Fatalf("gzipped, known size: %v; unknown size: %v", gz.err, gzUnknown.err)
+	}
+	// Gzipping a gzip file gives a gzip file inside gzip, which is not IDX.
+	if !isGzip && !same(raw, gz) {
+		t.Fatalf("raw: %v; gzipped: %v", raw.err, gz.err)
+	}
+	if raw.err == nil && !isGzip && !bytes.Equal(raw.out, data[header:]) {
+		t.Fatalf("decoded data differs from the bytes after the header")
+	}
+}

@@ -1,0 +1,347 @@
+package safetensors
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"sort"
+	"unicode/utf8"
+
+	"github.com/pkg/errors"
+)
+
+// MaxHeaderSize is the largest JSON header Decode accepts, the limit of the reference
+// implementation (100 MiB). With the check against the real input size it bounds what
+// a corrupt header length can make Decode allocate.
+const MaxHeaderSize = 100 << 20
+
+// metadataKey is the header entry that holds the file's string metadata.
+const metadataKey = "__metadata__"
+
+// Decode reads and validates a safetensors file of size bytes from r; name is used in
+// errors. It reads only the header and the tensors' bytes, and allocates nothing larger
+// than size: every length in the header is checked against size first.
+func Decode(r io.ReaderAt, size int64, name string) (*File, error) {
+	f, err := decode(r, size)
+	if err != nil {
+		return nil, errors.Wrapf(err, "reading %s", name)
+	}
+	return f, nil
+}
+
+func decode(r io.ReaderAt, size int64) (*File, error) {
+	if size < 8 {
+		return nil, errors.Errorf("file is %d bytes, too short for the 8-byte header length", size)
+	}
+	var prefix [8]byte
+	if err := readAt(r, prefix[:], 0); err != nil {
+		return nil, errors.Wrap(err, "reading the header length")
+	}
+	n := binary.LittleEndian.Uint64(prefix[:])
+	if n > uint64(size-8) {
+		return nil, errors.Errorf("header length %d exceeds the %d bytes that follow it (truncated or not a safetensors file)", n, size-8)
+	}
+	if n > MaxHeaderSize {
+		return nil, errors.Errorf("header length %d exceeds the %d-byte limit", n, MaxHeaderSize)
+	}
+	header := make([]byte, n)
+	if err := readAt(r, header, 8); err != nil {
+		return nil, errors.Wrap(err, "reading the header")
+	}
+	bufLen := uint64(size) - 8 - n
+	entries, metadata, err := parseHeader(header, bufLen)
+	if err != nil {
+		return nil, errors.Wrap(err, "header")
+	}
+	if err := checkLayout(entries, bufLen); err != nil {
+		return nil, errors.Wrap(err, "header")
+	}
+	f := &File{Tensors: make([]Tensor, len(entries)), Metadata: metadata}
+	for i, e := range entries {
+		data := make([]byte, e.end-e.begin)
+		if err := readAt(r, data, int64(8+n+e.begin)); err != nil {
+			return nil, errors.Wrapf(err, "reading tensor %q", e.name)
+		}
+		f.Tensors[i] = Tensor{Name: e.name, DType: e.dtype, Shape: e.shape, Data: data}
+	}
+	return f, nil
+}
+
+// readAt fills p from r at off; io.ReaderAt may return io.EOF with a full read.
+func readAt(r io.ReaderAt, p []byte, off int64) error {
+	n, err := r.ReadAt(p, off)
+	if n == len(p) {
+		return nil
+	}
+	if err == nil || err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// entry is one tensor as the header describes it, already checked on its own.
+type entry struct {
+	name       string
+	dtype      DType
+	shape      []int
+	begin, end uint64
+}
+
+// parseHeader parses the JSON header and checks each tensor entry against a data
+// buffer of bufLen bytes. Entries come back in header order. It streams through the
+// header with one decoder, so that it allocates little more than what it returns, and
+// so that it sees duplicate keys, which encoding/json would resolve to the last.
+func parseHeader(header []byte, bufLen uint64) ([]entry, map[string]string, error) {
+	if !utf8.Valid(header) {
+		return nil, nil, errors.New("not valid UTF-8")
+	}
+	if len(header) == 0 || header[0] != '{' {
+		return nil, nil, errors.New("does not start with '{'")
+	}
+	dec := json.NewDecoder(bytes.NewReader(header))
+	if err := expectObject(dec); err != nil {
+		return nil, nil, err
+	}
+	metadata := map[string]string{}
+	var entries []entry
+	seen := map[string]bool{}
+	for dec.More() {
+		key, err := nextKey(dec)
+		if err != nil {
+			return nil, nil, err
+		}
+		if seen[key] {
+			return nil, nil, errors.Errorf("duplicate key %q", key)
+		}
+		seen[key] = true
+		if key == metadataKey {
+			if metadata, err = parseMetadata(dec); err != nil {
+				return nil, nil, errors.Wrap(err, metadataKey)
+			}
+			continue
+		}
+		e, err := parseEntry(dec, key, bufLen)
+		if err != nil {
+			return nil, nil, errors.Wrapf(err, "tensor %q", key)
+		}
+		entries = append(entries, e)
+	}
+	if err := closeObject(dec); err != nil {
+		return nil, nil, err
+	}
+	// The writer may pad the header with spaces, so that the data is 8-byte aligned.
+	end := dec.InputOffset()
+	if len(bytes.TrimLeft(header[end:], " \t\r\n")) != 0 {
+		return nil, nil, errors.Errorf("unexpected bytes after the JSON object at offset %d", end)
+	}
+	return entries, metadata, nil
+}
+
+// invalidJSON explains a decoder error; the header ending mid-value is the usual one.
+func invalidJSON(err error) error {
+	if err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	return errors.Wrap(err, "invalid JSON")
+}
+
+// expectObject consumes the '{' that opens an object.
+func expectObject(dec *json.Decoder) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return invalidJSON(err)
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return errors.Errorf("expected a JSON object, found %s", describe(tok))
+	}
+	return nil
+}
+
+// closeObject consumes the '}' that closes an object once dec.More is false.
+func closeObject(dec *json.Decoder) error {
+	if _, err := dec.Token(); err != nil {
+		return invalidJSON(err)
+	}
+	return nil
+}
+
+// nextKey reads an object's next key.
+func nextKey(dec *json.Decoder) (string, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return "", invalidJSON(err)
+	}
+	key, _ := tok.(string) // inside an object the decoder only yields strings here
+	return key, nil
+}
+
+// describe names a JSON token in an error.
+func describe(tok json.Token) string {
+	switch v := tok.(type) {
+	case nil:
+		return "null"
+	case string:
+		return fmt.Sprintf("%q", v)
+	}
+	return fmt.Sprint(tok)
+}
+
+// parseMetadata reads the "__metadata__" value: null or an object of strings.
+func parseMetadata(dec *json.Decoder) (map[string]string, error) {
+	metadata := map[string]string{}
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, invalidJSON(err)
+	}
+	if tok == nil {
+		return metadata, nil
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return nil, errors.Errorf("expected a JSON object, found %s", describe(tok))
+	}
+	for dec.More() {
+		key, err := nextKey(dec)
+		if err != nil {
+			return nil, err
+		}
+		if _, dup := metadata[key]; dup {
+			return nil, errors.Errorf("duplicate key %q", key)
+		}
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, invalidJSON(err)
+		}
+		value, ok := tok.(string)
+		if !ok {
+			return nil, errors.Errorf("value of %q is %s, not a string", key, describe(tok))
+		}
+		metadata[key] = value
+	}
+	return metadata, closeObject(dec)
+}
+
+// parseEntry reads one tensor's {"dtype", "shape", "data_offsets"} and checks it on
+// its own: known dtype, non-negative dims, offsets inside the buffer, and a byte range
+// exactly the size of the shape.
+func parseEntry(dec *json.Decoder, name string, bufLen uint64) (entry, error) {
+	e := entry{name: name}
+	if err := expectObject(dec); err != nil {
+		return e, err
+	}
+	var dtype string
+	var shape []int64
+	var offsets []uint64
+	fields := [...]string{"dtype", "shape", "data_offsets"}
+	var seen [len(fields)]bool
+	for dec.More() {
+		key, err := nextKey(dec)
+		if err != nil {
+			return e, err
+		}
+		i := slices.Index(fields[:], key)
+		if i < 0 {
+			return e, errors.Errorf("unknown field %q", key)
+		}
+		if seen[i] {
+			return e, errors.Errorf("duplicate key %q", key)
+		}
+		seen[i] = true
+		switch key {
+		case "dtype":
+			tok, err := dec.Token()
+			if err != nil {
+				return e, invalidJSON(err)
+			}
+			var ok bool
+			if dtype, ok = tok.(string); !ok {
+				return e, errors.Errorf("dtype is %s, not a string", describe(tok))
+			}
+		case "shape":
+			if err := dec.Decode(&shape); err != nil {
+				return e, errors.Wrap(err, "shape")
+			}
+			if shape == nil {
+				return e, errors.New("shape is null, not an array")
+			}
+		case "data_offsets":
+			if err := dec.Decode(&offsets); err != nil {
+				return e, errors.Wrap(err, "data_offsets")
+			}
+			if offsets == nil {
+				return e, errors.New("data_offsets is null, not an array")
+			}
+		}
+	}
+	if err := closeObject(dec); err != nil {
+		return e, err
+	}
+	for i, field := range fields {
+		if !seen[i] {
+			return e, errors.Errorf("missing %s", field)
+		}
+	}
+	e.dtype = DType(dtype)
+	if e.dtype.Size() == 0 {
+		return e, errors.Errorf("unknown dtype %q", dtype)
+	}
+	e.shape = make([]int, len(shape))
+	for i, d := range shape {
+		if d < 0 || uint64(d) > math.MaxInt {
+			return e, errors.Errorf("shape %v: dimension %d out of range", shape, d)
+		}
+		e.shape[i] = int(d)
+	}
+	if len(offsets) != 2 {
+		return e, errors.Errorf("data_offsets %v: want [begin, end]", offsets)
+	}
+	e.begin, e.end = offsets[0], offsets[1]
+	if e.begin > e.end {
+		return e, errors.Errorf("data_offsets %v: begin after end", offsets)
+	}
+	if e.end > bufLen {
+		return e, errors.Errorf("data_offsets %v: past the end of the %d-byte data buffer", offsets, bufLen)
+	}
+	n, err := byteLen(e.dtype, e.shape)
+	if err != nil {
+		return e, err
+	}
+	if n != e.end-e.begin {
+		return e, errors.Errorf("%s shape %v needs %d bytes, data_offsets %v span %d", dtype, shape, n, offsets, e.end-e.begin)
+	}
+	return e, nil
+}
+
+// checkLayout checks that the entries' byte ranges tile the data buffer exactly, as
+// the format requires: sorted by offset, each begins where the previous ends, and the
+// last ends at the end of the buffer.
+func checkLayout(entries []entry, bufLen uint64) error {
+	sorted := make([]*entry, len(entries))
+	for i := range entries {
+		sorted[i] = &entries[i]
+	}
+	sort.Slice(sorted, func(i, j int) bool {
+		if sorted[i].begin != sorted[j].begin {
+			return sorted[i].begin < sorted[j].begin
+		}
+		return sorted[i].end < sorted[j].end
+	})
+	var pos uint64
+	var prev *entry
+	for _, e := range sorted {
+		switch {
+		case e.begin < pos:
+			return errors.Errorf("tensor %q (bytes %d to %d) overlaps tensor %q, which ends at byte %d", e.name, e.begin, e.end, prev.name, pos)
+		case e.begin > pos:
+			return errors.Errorf("bytes %d to %d of the data buffer belong to no tensor (a gap before tensor %q)", pos, e.begin, e.name)
+		}
+		pos, prev = e.end, e
+	}
+	if pos != bufLen {
+		return errors.Errorf("bytes %d to %d of the data buffer belong to no tensor", pos, bufLen)
+	}
+	return nil
+}

@@ -1,0 +1,50 @@
+package safetensors
+
+import (
+	"io"
+	"os"
+
+	"github.com/pkg/errors"
+)
+
+// File is the content of a safetensors file: its tensors in header order and its
+// free-form string metadata (the "__metadata__" entry). Decode always sets Metadata,
+// empty when the file has none; Encode writes no "__metadata__" for an empty one.
+// Tensor names are unique, valid UTF-8 and not "__metadata__".
+type File struct {
+	Tensors  []Tensor
+	Metadata map[string]string
+}
+
+// Get returns the tensor named name.
+func (f *File) Get(name string) (Tensor, bool) {
+	for _, t := range f.Tensors {
+		if t.Name == name {
+			return t, true
+		}
+	}
+	return Tensor{}, false
+}
+
+// ReadFile reads and validates the safetensors file at path.
+func ReadFile(path string) (*File, error) {
+	r, err := os.Open(path)
+	if err != nil {
+		return nil, errors.Wrap(err, "reading safetensors")
+	}
+	defer r.Close()
+	info, err := r.Stat()
+	if err != nil {
+		return nil, errors.Wrapf(err, "reading %s", path)
+	}
+	if !info.Mode().IsRegular() {
+		return nil, errors.Errorf("reading %s: not a regular file", path)
+	}
+	return Decode(r, info.Size(), path)
+}
+
+// WriteFile writes f to path atomically (see AtomicWrite), with permissions 0644: the
+// previous file at path is replaced whole or, on any error, left as it was.
+func WriteFile(path string, f *File) error {
+	return AtomicWrite(path, func(w io.Writer) error { return Encode(w, f) }, 0o644)
+}

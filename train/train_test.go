@@ -1,0 +1,157 @@
+package train
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pkg/errors"
+
+	"github.com/tapestry-ml/tapestry/graph"
+	"github.com/tapestry-ml/tapestry/safetensors"
+)
+
+// quick returns options for a small real run: 1,500 MNIST training images,
+// 500 validation images, batch 100 (15 steps an epoch), a small MLP via the
+// default preset. Dropout is on, so the dropout RNG must resume exactly too.
+func quick(t *testing.T, epochs int) Options {
+	o := Defaults("mlp")
+	o.Epochs, o.Batch, o.Limit, o.Val, o.Quiet = epochs, 100, 1500, 500, true
+	o.Out = t.TempDir()
+	return o
+}
+
+func tensorsOf(t *testing.T, path string) map[string][]byte {
+	t.Helper()
+	f, err := safetensors.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string][]byte{}
+	for _, ts := range f.Tensors {
+		m[ts.Name] = ts.Data
+	}
+	return m
+}
+
+func sameRun(t *testing.T, a, b *Result, dirA, dirB string) {
+	t.Helper()
+	if len(a.Epochs) != len(b.Epochs) {
+		t.Fatalf("%d epochs vs %d", len(a.Epochs), len(b.Epochs))
+	}
+	for i := range a.Epochs {
+		if a.Epochs[i].TrainLoss != b.Epochs[i].TrainLoss || a.Epochs[i].TrainAcc != b.Epochs[i].TrainAcc || a.Epochs[i].ValAcc != b.Epochs[i].ValAcc {
+			t.Errorf("epoch %d: loss %v/%v acc %v/%v val %v/%v", i+1,
+				a.Epochs[i].TrainLoss, b.Epochs[i].TrainLoss, a.Epochs[i].TrainAcc, b.Epochs[i].TrainAcc, a.Epochs[i].ValAcc, b.Epochs[i].ValAcc)
+		}
+	}
+	ta, tb := tensorsOf(t, filepath.Join(dirA, "last.safetensors")), tensorsOf(t, filepath.Join(dirB, "last.safetensors"))
+	if len(ta) != len(tb) || len(ta) == 0 {
+		t.Fatalf("%d tensors vs %d", len(ta), len(tb))
+	}
+	for name, d := range ta {
+		if string(d) != string(tb[name]) {
+			t.Errorf("tensor %s differs", name)
+		}
+	}
+	if a.TestCorrect != b.TestCorrect {
+		t.Errorf("test correct %d vs %d", a.TestCorrect, b.TestCorrect)
+	}
+}
+
+// TestResumeIsExact: 2 epochs then a resume for 2 more gives the same
+// per-epoch losses and bit-identical weights and optimizer state as 4
+// epochs straight with the same seed.
+func TestResumeIsExact(t *testing.T) {
+	ctx := context.Background()
+	straight := quick(t, 4)
+	want, err := Run(ctx, straight, io.Discard, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := quick(t, 2)
+	if _, err := Run(ctx, first, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	resumed := Options{Resume: filepath.Join(first.Out, "last.safetensors"), Epochs: 4, Quiet: true}
+	got, err := Run(ctx, resumed, io.Discard, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameRun(t, want, got, straight.Out, first.Out)
+	for _, f := range []string{"config.json", "metrics.jsonl", "best.safetensors", "curves.png"} {
+		if _, err := os.Stat(filepath.Join(first.Out, f)); err != nil {
+			t.Errorf("run folder lacks %s", f)
+		}
+	}
+	lines, _ := os.ReadFile(filepath.Join(first.Out, "metrics.jsonl"))
+	if n := strings.Count(string(lines), "\n"); n != 4 {
+		t.Errorf("metrics.jsonl has %d lines after the resume, want 4", n)
+	}
+}
+
+// TestInterruptMidEpochResumesExactly cancels the run in the middle of epoch
+// 2 (as SIGINT does), checks the message says how to resume, resumes, and
+// compares with an uninterrupted run.
+func TestInterruptMidEpochResumesExactly(t *testing.T) {
+	straight := quick(t, 3)
+	want, err := Run(context.Background(), straight, io.Discard, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := quick(t, 3)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	o.onStep = func(s graph.StepInfo) {
+		if s.Epoch == 2 && s.Batch == 6 {
+			cancel()
+		}
+	}
+	_, err = Run(ctx, o, io.Discard, io.Discard)
+	if !errors.Is(err, graph.ErrInterrupted) {
+		t.Fatalf("err = %v, want an interruption", err)
+	}
+	last := filepath.Join(o.Out, "last.safetensors")
+	if !strings.Contains(err.Error(), "go run ./cmd/train -resume "+last) {
+		t.Errorf("message %q does not say how to resume", err)
+	}
+	got, err := Run(context.Background(), Options{Resume: last, Quiet: true}, io.Discard, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameRun(t, want, got, straight.Out, o.Out)
+}
+
+func TestBadSettingsRejectedBeforeTraining(t *testing.T) {
+	ro := t.TempDir()
+	if err := os.Chmod(ro, 0o500); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chmod(ro, 0o700)
+	for _, c := range []struct {
+		name string
+		edit func(o *Options)
+		want string
+	}{
+		{"batch 0", func(o *Options) { o.Batch = 0 }, "batch size 0"},
+		{"batch larger than data", func(o *Options) { o.Batch = 2000 }, "larger than the 1500 training images"},
+		{"negative lr", func(o *Options) { o.LR = -1 }, "learning rate"},
+		{"unwritable out", func(o *Options) { o.Out = filepath.Join(ro, "run") }, "run folder"},
+		{"missing resume", func(o *Options) { o.Resume = filepath.Join(ro, "nope.safetensors") }, "nope.safetensors"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if os.Geteuid() == 0 && c.name == "unwritable out" {
+				t.Skip("root can write anywhere")
+			}
+			o := quick(t, 1)
+			c.edit(&o)
+			_, err := Run(context.Background(), o, io.Discard, io.Discard)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("err = %v, want it to contain %q", err, c.want)
+			}
+		})
+	}
+}
