@@ -328,4 +328,3 @@ func isTerminal(w io.Writer) bool {
 }
 
 func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
-
