@@ -2,6 +2,7 @@ package graph
 
 import (
 	"math/rand/v2"
+	"sync"
 
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
@@ -36,7 +37,14 @@ type Program struct {
 	rng     *rand.Rand
 }
 
+// compileMu serializes compiles: NewTapeMachine writes the engine field of
+// every value it binds, shared parameter tensors included (gorgonia
+// vm_tape.go:74).
+var compileMu sync.Mutex
+
 func compile(m *Model, batch int, training bool, rng *rand.Rand) (*Program, error) {
+	compileMu.Lock()
+	defer compileMu.Unlock()
 	if batch < 1 {
 		return nil, errors.Errorf("batch size %d must be at least 1", batch)
 	}

@@ -1,0 +1,59 @@
+package graph
+
+import (
+	"math/rand/v2"
+	"sync"
+	"testing"
+)
+
+// TestPredictorConcurrent runs many goroutines predicting at once (run it
+// with -race) and checks each result equals the single-threaded one.
+func TestPredictorConcurrent(t *testing.T) {
+	m, err := NewModel(smallArch(), Float32, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const examples = 37 // not a multiple of the batch size: padding is exercised
+	rng := rand.New(rand.NewPCG(2, 2))
+	x := make([]float32, examples*6)
+	for i := range x {
+		x[i] = float32(rng.NormFloat64())
+	}
+	want, err := m.Predict(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewPredictor(m, 8, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 32)
+	for g := 0; g < 32; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			// Each goroutine predicts a different slice of the inputs.
+			lo := g % examples
+			got, err := p.Predict(x[lo*6:])
+			if err != nil {
+				errs <- err
+				return
+			}
+			for i, v := range got {
+				if v != want[lo*3+i] {
+					t.Errorf("goroutine %d: prob[%d] = %v, want %v", g, i, v, want[lo*3+i])
+					return
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if len(p.pool) > 3 {
+		t.Errorf("%d programs pooled, want at most 3", len(p.pool))
+	}
+}
