@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/pkg/errors"
+	"gorgonia.org/tensor"
 
 	"github.com/tapestry-ml/tapestry/optim"
 )
@@ -147,7 +148,7 @@ func (t *Trainer) Step(labels []int, lr float64) (loss float64, correct int, err
 	}
 	loss = p.Loss()
 	if math.IsNaN(loss) || math.IsInf(loss, 0) {
-		return loss, 0, errors.Errorf("loss is %v", loss)
+		return loss, 0, errors.Errorf("loss is %v (%s)", loss, firstNonFinite(params, p.Logits()))
 	}
 	if !t.optReady {
 		if err := t.initOptimizer(params); err != nil {
@@ -164,6 +165,43 @@ func (t *Trainer) Step(labels []int, lr float64) (loss float64, correct int, err
 		}
 	}
 	return loss, correct, nil
+}
+
+// firstNonFinite names the first tensor holding a NaN or an infinity: a
+// weight, then a gradient (in parameter order), then the logits.
+func firstNonFinite(params []optim.Param, logits *tensor.Dense) string {
+	for _, p := range params {
+		if !finite(p.Value) {
+			return "first non-finite tensor: weight " + p.Name
+		}
+	}
+	for _, p := range params {
+		if !finite(p.Grad) {
+			return "first non-finite tensor: gradient of " + p.Name
+		}
+	}
+	if logits != nil && !finite(logits) {
+		return "first non-finite tensor: the logits"
+	}
+	return "every weight, gradient and logit is finite"
+}
+
+func finite(t *tensor.Dense) bool {
+	switch d := t.Data().(type) {
+	case []float32:
+		for _, v := range d {
+			if v-v != 0 {
+				return false
+			}
+		}
+	case []float64:
+		for _, v := range d {
+			if v-v != 0 {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // Position is where training stands: Epoch whole epochs done, and Batch

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -153,5 +154,44 @@ func TestBadSettingsRejectedBeforeTraining(t *testing.T) {
 				t.Errorf("err = %v, want it to contain %q", err, c.want)
 			}
 		})
+	}
+}
+
+// TestDivergenceStopsAndKeepsLastGood: a learning rate that blows up stops
+// training with an error naming the step and the first non-finite tensor,
+// and the checkpoint of the last good epoch stays loadable.
+func TestDivergenceStopsAndKeepsLastGood(t *testing.T) {
+	o := quick(t, 1)
+	o.Optimizer, o.LR = "sgd", 0.01
+	if _, err := Run(context.Background(), o, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	last := filepath.Join(o.Out, "last.safetensors")
+	good, _ := os.ReadFile(last)
+	// Resume epoch 2 with a learning rate of 1e12: the weights explode at
+	// the first update and the next loss is not finite.
+	f, err := safetensors.ReadFile(last)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Metadata[metaOptions] = strings.Replace(f.Metadata[metaOptions], `"lr":0.01`, `"lr":1e12`, 1)
+	if err := safetensors.WriteFile(last, f); err != nil {
+		t.Fatal(err)
+	}
+	edited, _ := os.ReadFile(last)
+	_, err = Run(context.Background(), Options{Resume: last, Epochs: 2, Quiet: true}, io.Discard, io.Discard)
+	if err == nil {
+		t.Fatal("training went on with a learning rate of 1e12")
+	}
+	re := regexp.MustCompile(`epoch 2, step \d+: loss is (NaN|[+-]Inf) \(first non-finite tensor: (weight|gradient of) fc\d\.(weight|bias)\)`)
+	if !re.MatchString(err.Error()) || !strings.Contains(err.Error(), "last good checkpoint is "+last) {
+		t.Errorf("error %q does not name the step, the first non-finite tensor and the last good checkpoint", err)
+	}
+	after, _ := os.ReadFile(last)
+	if string(after) != string(edited) || len(good) == 0 {
+		t.Error("the last good checkpoint was overwritten")
+	}
+	if _, err := graph.LoadCheckpoint(last); err != nil {
+		t.Errorf("last good checkpoint does not load: %v", err)
 	}
 }
