@@ -2,10 +2,12 @@ package train
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -193,5 +195,48 @@ func TestDivergenceStopsAndKeepsLastGood(t *testing.T) {
 	}
 	if _, err := graph.LoadCheckpoint(last); err != nil {
 		t.Errorf("last good checkpoint does not load: %v", err)
+	}
+}
+
+// rssBytes reads the resident set size from /proc/self/statm.
+func rssBytes(t *testing.T) int64 {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		t.Skip("no /proc/self/statm")
+	}
+	var size, rss int64
+	if _, err := fmt.Sscan(string(b), &size, &rss); err != nil {
+		t.Fatal(err)
+	}
+	return rss * int64(os.Getpagesize())
+}
+
+// TestMemoryAndGoroutinesStayFlat trains the MLP for 10 short epochs and
+// checks that resident memory after epoch 10 is within 5% of after epoch 2,
+// and that the number of goroutines does not grow: nothing per step or per
+// epoch accumulates.
+func TestMemoryAndGoroutinesStayFlat(t *testing.T) {
+	if testing.Short() {
+		t.Skip("10 epochs")
+	}
+	o := quick(t, 10)
+	o.Limit = 2000
+	var rss [11]int64
+	var gor [11]int
+	o.onStep = func(s graph.StepInfo) {
+		if s.Batch == s.Batches {
+			rss[s.Epoch] = rssBytes(t)
+			gor[s.Epoch] = runtime.NumGoroutine()
+		}
+	}
+	if _, err := Run(context.Background(), o, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("RSS after epoch 2: %d MB, after epoch 10: %d MB; goroutines %d → %d", rss[2]>>20, rss[10]>>20, gor[2], gor[10])
+	if d := float64(rss[10]-rss[2]) / float64(rss[2]); d > 0.05 {
+		t.Errorf("resident memory grew %.1f%% from epoch 2 to epoch 10", 100*d)
+	}
+	if gor[10] > gor[2] {
+		t.Errorf("goroutines grew from %d to %d", gor[2], gor[10])
 	}
 }
