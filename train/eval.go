@@ -57,6 +57,11 @@ func Eval(ctx context.Context, path string, o Options, stdout, stderr io.Writer)
 	if err != nil {
 		return nil, err
 	}
+	if o.ExportTorch != "" {
+		if err := graph.ExportTorch(m, o.ExportTorch); err != nil {
+			return nil, err
+		}
+	}
 	var pred []int
 	if _, _, err := graph.Evaluate(m, b, &pred); err != nil {
 		return nil, errors.Wrapf(err, "evaluating %s", path)

@@ -57,6 +57,9 @@ type Options struct {
 	Resume string `json:"-"`
 	// Dot, if set, receives the training graph in Graphviz DOT.
 	Dot string `json:"-"`
+	// ExportTorch, if set, receives the trained weights in PyTorch's
+	// state_dict names and layouts (see graph.ExportTorch).
+	ExportTorch string `json:"-"`
 	// CPUProfile, if set, receives a pprof CPU profile of the run.
 	CPUProfile string `json:"-"`
 	// Quiet prints only the final line.

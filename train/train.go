@@ -235,6 +235,11 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (*Result, err
 	if err := run.curves(); err != nil {
 		fmt.Fprintf(stderr, "warning: %v\n", err)
 	}
+	if o.ExportTorch != "" {
+		if err := graph.ExportTorch(model, o.ExportTorch); err != nil {
+			return nil, err
+		}
+	}
 
 	testBatches, err := mnist.NewBatches(test, 1000, nil, false)
 	if err != nil {
@@ -263,7 +268,7 @@ func resumeOptions(o Options) (*graph.Checkpoint, Options, error) {
 		return nil, o, errors.Errorf("resuming from %s: the checkpoint has no run options (was it written by cmd/train?)", o.Resume)
 	}
 	saved.Data, saved.Download, saved.Mirrors, saved.Resume = o.Data, o.Download, o.Mirrors, o.Resume
-	saved.Dot, saved.CPUProfile, saved.Quiet, saved.Out = o.Dot, o.CPUProfile, o.Quiet, o.Out
+	saved.Dot, saved.CPUProfile, saved.Quiet, saved.Out, saved.ExportTorch = o.Dot, o.CPUProfile, o.Quiet, o.Out, o.ExportTorch
 	if saved.Out == "" {
 		saved.Out = filepath.Dir(o.Resume)
 	}

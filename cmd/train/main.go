@@ -66,6 +66,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	eval := fs.String("eval", "", "evaluate this checkpoint on the test set (report and confusion.png) instead of training")
 	dot := fs.String("dot", "", "write the training graph in Graphviz DOT to this file")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile to this file")
+	exportTorch := fs.String("export-torch", "", "write the trained (or -eval'ed) weights in PyTorch state_dict layout to this safetensors file")
 	quiet := fs.Bool("quiet", false, "print only the final accuracy line")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -118,6 +119,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	o.Limit, o.InitFrom = *limit, *initFrom
 	o.Data, o.Download, o.Out, o.Dot, o.CPUProfile, o.Quiet = *data, *download, *out, *dot, *cpuprofile, *quiet
+	o.ExportTorch = *exportTorch
 	if *mirrors != "" {
 		o.Mirrors = strings.Split(*mirrors, ",")
 	}

@@ -3,10 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/tapestry-ml/tapestry/safetensors"
 )
 
 func TestBadFlagsExit2(t *testing.T) {
@@ -46,7 +50,9 @@ func TestMissingDataExit1(t *testing.T) {
 // (10%); the full default run reaches 98%.
 func TestEndToEnd(t *testing.T) {
 	var out, errb bytes.Buffer
-	code := run(context.Background(), []string{"-limit", "3000", "-epochs", "2", "-val", "1000", "-out", t.TempDir()}, &out, &errb)
+	dir, files := t.TempDir(), t.TempDir()
+	dot, export := filepath.Join(files, "graph.dot"), filepath.Join(files, "torch.safetensors")
+	code := run(context.Background(), []string{"-limit", "3000", "-epochs", "2", "-val", "1000", "-out", dir, "-dot", dot, "-export-torch", export}, &out, &errb)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
@@ -62,5 +68,31 @@ func TestEndToEnd(t *testing.T) {
 	}
 	if !strings.Contains(errb.String(), "epoch 2/2") {
 		t.Errorf("no per-epoch lines on stderr: %q", errb.String())
+	}
+	for _, f := range []string{"config.json", "metrics.jsonl", "last.safetensors", "best.safetensors", "curves.png"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("run folder: %v", err)
+		}
+	}
+	if b, err := os.ReadFile(dot); err != nil || !strings.HasPrefix(strings.TrimSpace(string(b)), "digraph") {
+		t.Errorf("-dot wrote %d bytes (%v), want a digraph", len(b), err)
+	}
+	if _, err := safetensors.ReadFile(export); err != nil {
+		t.Errorf("-export-torch: %v", err)
+	}
+
+	// -eval on the best checkpoint: the report, the heatmap, the same accuracy line form.
+	out.Reset()
+	evalDir := t.TempDir()
+	if code := run(context.Background(), []string{"-eval", filepath.Join(dir, "best.safetensors"), "-out", evalDir}, &out, &errb); code != 0 {
+		t.Fatalf("-eval exit %d: %s", code, errb.String())
+	}
+	for _, want := range []string{"precision", "recall", "true \\ pred", "test accuracy: "} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("-eval output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if _, err := os.Stat(filepath.Join(evalDir, "confusion.png")); err != nil {
+		t.Errorf("-eval: %v", err)
 	}
 }
