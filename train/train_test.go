@@ -134,6 +134,14 @@ func TestBadSettingsRejectedBeforeTraining(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer os.Chmod(ro, 0o700)
+	// PyTorch weights of a 784-128-10 MLP offered to the 784-512-512-10 one.
+	otherArch := filepath.Join(t.TempDir(), "other.safetensors")
+	if err := safetensors.WriteFile(otherArch, &safetensors.File{Tensors: []safetensors.Tensor{
+		safetensors.FromFloat32("fc1.weight", []int{128, 784}, make([]float32, 128*784)),
+		safetensors.FromFloat32("fc1.bias", []int{128}, make([]float32, 128)),
+	}}); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		name string
 		edit func(o *Options)
@@ -143,7 +151,9 @@ func TestBadSettingsRejectedBeforeTraining(t *testing.T) {
 		{"batch larger than data", func(o *Options) { o.Batch = 2000 }, "larger than the 1500 training images"},
 		{"negative lr", func(o *Options) { o.LR = -1 }, "learning rate"},
 		{"unwritable out", func(o *Options) { o.Out = filepath.Join(ro, "run") }, "run folder"},
+		{"out under a file", func(o *Options) { o.Out = filepath.Join(otherArch, "run") }, "creating the run folder"},
 		{"missing resume", func(o *Options) { o.Resume = filepath.Join(ro, "nope.safetensors") }, "nope.safetensors"},
+		{"weights of another architecture", func(o *Options) { o.InitFrom = otherArch }, "tensor fc1.weight has shape [128 784], the model wants [512 784]"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if os.Geteuid() == 0 && c.name == "unwritable out" {
