@@ -103,6 +103,14 @@ func col2im[T opFloat](g convGeom, col, dx []T) {
 					s := src[oh*g.OW : (oh+1)*g.OW]
 					d := plane[ih*g.W:]
 					iw := owLo*g.SW - g.PW + j
+					if g.SW == 1 {
+						s = s[owLo:owHi]
+						d = d[iw : iw+len(s)]
+						for k, v := range s {
+							d[k] += v
+						}
+						continue
+					}
 					for ow := owLo; ow < owHi; ow++ {
 						d[iw] += s[ow]
 						iw += g.SW

@@ -53,6 +53,10 @@ func layerName(l Layer) string {
 		return "dense " + v.Name
 	case Dropout:
 		return "dropout " + v.Name
+	case Conv2D:
+		return "conv2d " + v.Name
+	case BatchNorm:
+		return "batchnorm " + v.Name
 	}
 	return fmt.Sprintf("%T", l)
 }

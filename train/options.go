@@ -77,6 +77,9 @@ type Options struct {
 func Defaults(model string) Options {
 	o := Options{Model: model, Seed: 1, Val: 5000}
 	switch model {
+	case "cnn", "lenet5":
+		o.Epochs, o.Batch, o.Optimizer = 12, 128, "adam"
+		o.Schedule = optim.ScheduleConfig{Name: "cosine"}
 	default:
 		o.Epochs, o.Batch, o.Optimizer = 10, 128, "adam"
 		o.Schedule = optim.ScheduleConfig{Name: "cosine"}

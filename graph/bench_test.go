@@ -1,0 +1,186 @@
+package graph_test
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+
+	"github.com/tapestry-ml/tapestry/graph"
+	"github.com/tapestry-ml/tapestry/models"
+	"github.com/tapestry-ml/tapestry/optim"
+)
+
+// Each layer's forward and backward pass at a fixed size. The sizes are the
+// layers of the default MLP (Dense 784→512, ReLU and Dropout on 512 units,
+// the loss over 10 classes, batch 128) and of the CNN's second block
+// (Conv2D 32→64 3×3 on 26×26, then 64 channels of 24×24, batch 64).
+func BenchmarkDense784x512(b *testing.B) {
+	layerBench(b, 128, []int{784}, 2*128*784*512, graph.Dense{Name: "fc", In: 784, Out: 512})
+}
+func BenchmarkReLU512(b *testing.B) { layerBench(b, 128, []int{512}, 0, graph.ReLU{}) }
+func BenchmarkDropout512(b *testing.B) {
+	layerBench(b, 128, []int{512}, 0, graph.Dropout{Name: "drop", P: 0.2})
+}
+func BenchmarkCrossEntropy10(b *testing.B) { lossBench(b, 128, 10, graph.CrossEntropy{}) }
+func BenchmarkConv2D32x64(b *testing.B) {
+	layerBench(b, 64, []int{32, 26, 26}, 2*64*64*24*24*32*3*3,
+		graph.Conv2D{Name: "conv", In: 32, Out: 64, Kernel: [2]int{3, 3}}, graph.Flatten{})
+}
+func BenchmarkMaxPool2D64(b *testing.B) {
+	layerBench(b, 64, []int{64, 24, 24}, 0, graph.MaxPool2D{Kernel: [2]int{2, 2}}, graph.Flatten{})
+}
+func BenchmarkBatchNorm2D64(b *testing.B) {
+	layerBench(b, 64, []int{64, 24, 24}, 0, graph.BatchNorm{Name: "bn", Features: 64}, graph.Flatten{})
+}
+
+// One training step (run, then optimizer step) of each preset with the
+// optimizer and batch size it trains with. A preset that models.Preset does
+// not know yet is skipped.
+func BenchmarkTrainStepMLP(b *testing.B) {
+	trainStepBench(b, "mlp", 128, optim.Config{Name: "adam", LR: 1e-3})
+}
+func BenchmarkTrainStepCNN(b *testing.B) {
+	trainStepBench(b, "cnn", 64, optim.Config{Name: "adadelta", LR: 1})
+}
+func BenchmarkTrainStepLeNet5(b *testing.B) {
+	trainStepBench(b, "lenet5", 64, optim.Config{Name: "adam", LR: 1e-3})
+}
+
+// probeName is the parameter that stands in for a benchmarked layer's input.
+const probeName = "bench.input"
+
+// probe replaces the network's input by a trainable parameter of the same
+// shape, [batch, shape...], so that the symbolic backward pass computes the
+// gradient of the layers after it with respect to their input, as it does
+// for every layer but the first of a real network. The batch input x is left
+// unconnected.
+type probe struct {
+	batch int
+	shape []int
+}
+
+func (p probe) Params() []graph.ParamSpec {
+	return []graph.ParamSpec{{Name: probeName, Shape: append([]int{p.batch}, p.shape...),
+		Init: graph.Uniform{Low: -1, High: 1}}}
+}
+
+func (p probe) OutShape(in []int) ([]int, error) { return in, nil }
+
+func (p probe) Forward(b *graph.Builder, _ *G.Node) (*G.Node, error) { return b.Param(probeName) }
+
+// sumLoss is the sum of the outputs: the cheapest scalar to differentiate
+// (one reduction forward, one fill of ones backward), so that a layer's own
+// cost dominates its benchmark.
+type sumLoss struct{}
+
+func (sumLoss) Build(out, _ *G.Node) (*G.Node, error) { return G.Sum(out) }
+
+// layerBench times forward and backward of layers applied to a [batch,
+// in...] input through a training program, so that Program.Run refills
+// dropout masks and runs BatchNorm's statistics update as in training. The
+// gradients are not applied (no optimizer). flops, if not zero, is the
+// forward pass's floating-point operations; the backward pass of a matrix
+// multiply is counted as twice that (dX and dW).
+func layerBench(b *testing.B, batch int, in []int, flops float64, layers ...graph.Layer) {
+	net := graph.NewSequential(append([]graph.Layer{probe{batch: batch, shape: in}}, layers...)...)
+	out, err := net.OutShape(in)
+	if err != nil {
+		b.Fatal(err)
+	}
+	runBench(b, graph.Arch{Net: net, InShape: in, Classes: out[0]}, batch, sumLoss{}, flops*3)
+}
+
+// lossBench times a loss and its gradient with respect to [batch, classes]
+// logits.
+func lossBench(b *testing.B, batch, classes int, loss graph.Loss) {
+	net := graph.NewSequential(probe{batch: batch, shape: []int{classes}})
+	runBench(b, graph.Arch{Net: net, InShape: []int{classes}, Classes: classes}, batch, loss, 0)
+}
+
+func runBench(b *testing.B, arch graph.Arch, batch int, loss graph.Loss, flops float64) {
+	m, err := graph.NewModel(arch, graph.Float32, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	m.Loss = loss
+	p, err := m.Train(batch, rand.New(rand.NewPCG(1, 2)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.Close()
+	fillBatch(p, rand.New(rand.NewPCG(1, 3)))
+	if err := p.Run(); err != nil { // the first run allocates the gradients
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := p.Run(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	report(b, batch, flops)
+}
+
+// trainStepBench times one optimizer step of a preset on one batch of
+// synthetic data (the step's cost does not depend on the values; cmd/bench
+// measures on MNIST).
+func trainStepBench(b *testing.B, preset string, batch int, oc optim.Config) {
+	arch, err := models.Preset(preset)
+	if err != nil {
+		b.Skip(err)
+	}
+	m, err := graph.NewModel(arch, graph.Float32, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	opt, err := optim.New(oc)
+	if err != nil {
+		b.Fatal(err)
+	}
+	tr, err := graph.NewTrainer(m, opt, oc.LR, batch, rand.New(rand.NewPCG(1, 2)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer tr.Program().Close()
+	labels := fillBatch(tr.Program(), rand.New(rand.NewPCG(1, 3)))
+	// The first step allocates the gradients and the optimizer's state.
+	if _, _, err := tr.Step(labels, oc.LR); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := tr.Step(labels, oc.LR); err != nil {
+			b.Fatal(err)
+		}
+	}
+	report(b, batch, 0)
+}
+
+// fillBatch fills a float32 training program's X with standard normal
+// values and Y with one-hot rows of random classes, and returns the classes.
+func fillBatch(p *graph.Program, rng *rand.Rand) []int {
+	x, y := p.X.Data().([]float32), p.Y.Data().([]float32)
+	for i := range x {
+		x[i] = float32(rng.NormFloat64())
+	}
+	classes := len(y) / p.Batch
+	labels := make([]int, p.Batch)
+	clear(y)
+	for i := range labels {
+		labels[i] = rng.IntN(classes)
+		y[i*classes+labels[i]] = 1
+	}
+	return labels
+}
+
+func report(b *testing.B, batch int, flops float64) {
+	s := b.Elapsed().Seconds()
+	if s <= 0 {
+		return
+	}
+	b.ReportMetric(float64(batch*b.N)/s, "samples/s")
+	if flops > 0 {
+		b.ReportMetric(flops*float64(b.N)/s/1e9, "GFLOP/s")
+	}
+}

@@ -1,0 +1,316 @@
+package graph
+
+import (
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+func TestConv2DGradients(t *testing.T) {
+	cases := []struct {
+		name  string
+		layer Layer
+		in    []int
+	}{
+		{"3x3", Conv2D{Name: "c", In: 2, Out: 3, Kernel: [2]int{3, 3}}, []int{2, 5, 5}},
+		{"stride2-pad1", Conv2D{Name: "c", In: 2, Out: 2, Kernel: [2]int{3, 3}, Stride: [2]int{2, 2}, Pad: [2]int{1, 1}}, []int{2, 5, 6}},
+		{"non-square", Conv2D{Name: "c", In: 1, Out: 2, Kernel: [2]int{2, 3}, Stride: [2]int{1, 2}, Pad: [2]int{0, 1}}, []int{1, 4, 5}},
+		{"no-bias", Conv2D{Name: "c", In: 3, Out: 2, Kernel: [2]int{2, 2}, NoBias: true}, []int{3, 4, 4}},
+		{"1x1", Conv2D{Name: "c", In: 3, Out: 4, Kernel: [2]int{1, 1}}, []int{3, 3, 2}},
+		{"two-layers", NewSequential(
+			Conv2D{Name: "c1", In: 1, Out: 2, Kernel: [2]int{3, 3}, Pad: [2]int{1, 1}}, Tanh{},
+			Conv2D{Name: "c2", In: 2, Out: 2, Kernel: [2]int{2, 2}, Stride: [2]int{2, 2}}), []int{1, 4, 4}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			// Batch 3 splits over the workers unevenly on two or more cores.
+			res, err := CheckLayer(c.layer, c.in, 3, true, rand.New(rand.NewPCG(1, 2)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.MaxRelErr > gradTol || res.Checked == 0 {
+				t.Errorf("gradient mismatch %.3g > %g at %s (%d checked)", res.MaxRelErr, gradTol, res.Worst, res.Checked)
+			}
+		})
+	}
+}
+
+// image1to16 is the 1×1×4×4 image with values 1..16 row by row:
+//
+//	 1  2  3  4
+//	 5  6  7  8
+//	 9 10 11 12
+//	13 14 15 16
+var image1to16 = []float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}
+
+func TestConv2DForwardByHand(t *testing.T) {
+	kernel := []float64{1, 2, 3, 4} // [[1, 2], [3, 4]]
+	cases := []struct {
+		name   string
+		layer  Conv2D
+		bias   []float64
+		want   []float64
+		outHW  [2]int
+		dtypes []tensor.Dtype
+	}{
+		{
+			// y[0,0] = 1·1 + 2·2 + 3·5 + 4·6 = 44; moving right adds
+			// 1+2+3+4 = 10, moving down adds 4·10 = 40.
+			name:  "valid",
+			layer: Conv2D{Name: "c", In: 1, Out: 1, Kernel: [2]int{2, 2}, NoBias: true},
+			want:  []float64{44, 54, 64, 84, 94, 104, 124, 134, 144},
+			outHW: [2]int{3, 3},
+		},
+		{
+			// Same with a bias of 0.5 added to every output.
+			name:  "bias",
+			layer: Conv2D{Name: "c", In: 1, Out: 1, Kernel: [2]int{2, 2}},
+			bias:  []float64{0.5},
+			want:  []float64{44.5, 54.5, 64.5, 84.5, 94.5, 104.5, 124.5, 134.5, 144.5},
+			outHW: [2]int{3, 3},
+		},
+		{
+			// Stride 2, pad 1: H' = (4 + 2 − 2)/2 + 1 = 3. Window (oh, ow)
+			// starts at row 2·oh−1, column 2·ow−1 of the image:
+			//   (0,0): 1·4 = 4           (0,1): 2·3 + 3·4 = 18     (0,2): 4·3 = 12
+			//   (1,0): 5·2 + 9·4 = 46    (1,1): 6 + 7·2 + 10·3 + 11·4 = 94
+			//   (1,2): 8·1 + 12·3 = 44   (2,0): 13·2 = 26
+			//   (2,1): 14·1 + 15·2 = 44  (2,2): 16·1 = 16
+			name:  "stride2-pad1",
+			layer: Conv2D{Name: "c", In: 1, Out: 1, Kernel: [2]int{2, 2}, Stride: [2]int{2, 2}, Pad: [2]int{1, 1}, NoBias: true},
+			want:  []float64{4, 18, 12, 46, 94, 44, 26, 44, 16},
+			outHW: [2]int{3, 3},
+		},
+	}
+	for _, c := range cases {
+		for _, dt := range []tensor.Dtype{Float32, Float64} {
+			t.Run(c.name+"-"+dt.String(), func(t *testing.T) {
+				params := NewParams(dt)
+				for _, spec := range c.layer.Params() {
+					if _, err := params.Add(spec, rand.New(rand.NewPCG(1, 2))); err != nil {
+						t.Fatal(err)
+					}
+				}
+				opTestSet(t, params, "c.weight", kernel)
+				if c.bias != nil {
+					opTestSet(t, params, "c.bias", c.bias)
+				}
+				got, shape := opTestForward(t, c.layer, params, []int{1, 1, 4, 4}, image1to16, true)
+				if want := []int{1, 1, c.outHW[0], c.outHW[1]}; !tensor.Shape(shape).Eq(tensor.Shape(want)) {
+					t.Fatalf("output shape %v, want %v", shape, want)
+				}
+				opTestClose(t, got, c.want, 0)
+			})
+		}
+	}
+}
+
+func TestConv2DOutShapeErrors(t *testing.T) {
+	for _, c := range []struct {
+		layer Conv2D
+		in    []int
+		want  string
+	}{
+		{Conv2D{Name: "c", In: 1, Out: 2, Kernel: [2]int{5, 5}}, []int{1, 3, 3}, "conv2d c: 1×3×3 input (padded to 3×3) is smaller than the 5×5 kernel"},
+		{Conv2D{Name: "c", In: 2, Out: 2, Kernel: [2]int{3, 3}}, []int{1, 8, 8}, "conv2d c expects input [2, H, W], got [1 8 8]"},
+		{Conv2D{Name: "c", In: 1, Out: 2}, []int{1, 8, 8}, "kernel 0×0 must be positive"},
+		{Conv2D{Name: "c", In: 1, Out: 2, Kernel: [2]int{3, 3}, Pad: [2]int{-1, 0}}, []int{1, 8, 8}, "padding -1×0"},
+	} {
+		_, err := c.layer.OutShape(c.in)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("OutShape(%v) = %v, want an error containing %q", c.in, err, c.want)
+		}
+	}
+	out, err := Conv2D{Name: "c", In: 3, Out: 8, Kernel: [2]int{3, 2}, Stride: [2]int{2, 1}, Pad: [2]int{1, 0}}.OutShape([]int{3, 7, 5})
+	// H' = (7 + 2 − 3)/2 + 1 = 4, W' = (5 − 2)/1 + 1 = 4.
+	if err != nil || len(out) != 3 || out[0] != 8 || out[1] != 4 || out[2] != 4 {
+		t.Errorf("OutShape = %v, %v; want [8 4 4]", out, err)
+	}
+}
+
+// TestConv2DDefaultInit checks PyTorch's default bound 1/√fanIn for the
+// weight and the bias.
+func TestConv2DDefaultInit(t *testing.T) {
+	c := Conv2D{Name: "c", In: 4, Out: 16, Kernel: [2]int{3, 3}}
+	params := NewParams(Float64)
+	for _, spec := range c.Params() {
+		if _, err := params.Add(spec, rand.New(rand.NewPCG(3, 4))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bound := 1 / math.Sqrt(4*3*3) // fanIn = In·kH·kW = 36
+	for _, name := range []string{"c.weight", "c.bias"} {
+		mx := 0.0
+		for _, v := range params.Float64s(name) {
+			mx = math.Max(mx, math.Abs(v))
+		}
+		// 576 weights (or 16 biases) from U(−b, b) reach past b/2
+		// with probability 1 − 2^−16 at the least.
+		if mx > bound || mx < bound/2 {
+			t.Errorf("%s: max |v| = %g, want in [%g, %g]", name, mx, bound/2, bound)
+		}
+	}
+}
+
+// TestConv2DOpsDoNotAllocate runs the forward and the three backward ops
+// after a warm-up and counts allocations. The shapes are small enough that
+// gonum's GEMM stays serial (it allocates goroutines for 4 or more 64×64
+// blocks), so every allocation counted is ours.
+func TestConv2DOpsDoNotAllocate(t *testing.T) {
+	ops := newConvBench[float32](4, 3, 8, 8, 4, 3)
+	ops.run() // warm-up: outputs and scratch buffers are made here
+	if n := testing.AllocsPerRun(5, ops.run); n != 0 {
+		t.Errorf("conv forward+backward allocates %v times per run, want 0", n)
+	}
+}
+
+// TestConv2DBackwardIsReproducible runs the weight gradient twice and
+// requires the same bits: the parts are summed in a fixed order.
+func TestConv2DBackwardIsReproducible(t *testing.T) {
+	ops := newConvBench[float32](7, 3, 9, 9, 5, 3)
+	ops.run()
+	first := append([]float32(nil), elems[float32](ops.dw.dw)...)
+	for range 3 {
+		ops.run()
+		for i, v := range elems[float32](ops.dw.dw) {
+			if v != first[i] {
+				t.Fatalf("dw[%d] = %v, then %v", i, first[i], v)
+			}
+		}
+	}
+}
+
+func BenchmarkConv2DForwardBackwardConv1(b *testing.B) { benchConv(b, 64, 1, 28, 28, 32, 3) }
+func BenchmarkConv2DForwardBackwardConv2(b *testing.B) { benchConv(b, 64, 32, 26, 26, 64, 3) }
+
+// benchConv times the forward op and the three backward ops of one
+// convolution in float32 (cnn.Default's two convolutions at batch 64).
+func benchConv(b *testing.B, batch, in, h, w, out, k int) {
+	ops := newConvBench[float32](batch, in, h, w, out, k)
+	ops.run()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		ops.run()
+	}
+}
+
+// convBench holds a convolution's ops and random values for them.
+type convBench[T opFloat] struct {
+	fwd          *conv2dOp[T]
+	dx           *conv2dInputGradOp[T]
+	dw           *conv2dWeightGradOp[T]
+	db           *conv2dBiasGradOp[T]
+	x, w, bias   *tensor.Dense
+	dy           *tensor.Dense
+	fwdIn, dxIn  []G.Value
+	dwIn, dbIn   []G.Value
+	forwardValue G.Value
+}
+
+func newConvBench[T opFloat](batch, in, h, w, out, k int) *convBench[T] {
+	rng := rand.New(rand.NewPCG(5, 6))
+	rnd := func(shape ...int) *tensor.Dense {
+		t := tensor.New(tensor.Of(opDtype[T]()), tensor.WithShape(shape...))
+		_ = Uniform{Low: -1, High: 1}.Fill(rng, t, 0, 0)
+		return t
+	}
+	g := newConvGeom(batch, in, h, w, [2]int{k, k}, [2]int{1, 1}, [2]int{0, 0})
+	c := &convBench[T]{fwd: newConv2dOp[T]("bench", g, out, true)}
+	c.dx = &conv2dInputGradOp[T]{conv2dGrad: c.fwd.grad(batch)}
+	c.dw = &conv2dWeightGradOp[T]{conv2dGrad: c.fwd.grad(batch)}
+	c.db = &conv2dBiasGradOp[T]{conv2dGrad: c.fwd.grad(out)}
+	c.x, c.w, c.bias = rnd(batch, in, h, w), rnd(out, in, k, k), rnd(out)
+	c.dy = rnd(batch, out, g.OH, g.OW)
+	c.fwdIn = []G.Value{c.x, c.w, c.bias}
+	c.dxIn = []G.Value{c.w, c.dy}
+	c.dwIn = []G.Value{c.x, c.dy}
+	c.dbIn = []G.Value{c.dy}
+	return c
+}
+
+func (c *convBench[T]) run() {
+	var err error
+	if c.forwardValue, err = c.fwd.Do(c.fwdIn...); err != nil {
+		panic(err)
+	}
+	if _, err = c.dx.Do(c.dxIn...); err != nil {
+		panic(err)
+	}
+	if _, err = c.dw.Do(c.dwIn...); err != nil {
+		panic(err)
+	}
+	if _, err = c.db.Do(c.dbIn...); err != nil {
+		panic(err)
+	}
+}
+
+// opTestForward runs l once on x (of shape [batch, ...]) with params and
+// returns its output as float64 with the output's shape.
+func opTestForward(t *testing.T, l Layer, params *Params, shape []int, x []float64, training bool) ([]float64, []int) {
+	t.Helper()
+	b := NewBuilder(params, shape[0], training)
+	xn, xt := b.Input("x", shape[1:])
+	opTestFill(t, xt, x)
+	out, err := l.Forward(b, xn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v G.Value
+	G.Read(out, &v)
+	vm := G.NewTapeMachine(b.G)
+	defer vm.Close()
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range b.after {
+		if err := f(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d, ok := v.(*tensor.Dense)
+	if !ok {
+		t.Fatalf("output is a %T", v)
+	}
+	return toFloat64s(d), d.Shape().Clone()
+}
+
+func opTestFill(t *testing.T, dst *tensor.Dense, src []float64) {
+	t.Helper()
+	if dst.Shape().TotalSize() != len(src) {
+		t.Fatalf("%d values for shape %v", len(src), dst.Shape())
+	}
+	switch d := dst.Data().(type) {
+	case []float32:
+		for i, v := range src {
+			d[i] = float32(v)
+		}
+	case []float64:
+		copy(d, src)
+	}
+}
+
+func opTestSet(t *testing.T, p *Params, name string, v []float64) {
+	t.Helper()
+	if err := p.Set(name, v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// opTestClose fails unless got and want agree within tol, relative to
+// max(1, |want|).
+func opTestClose(t *testing.T, got, want []float64, tol float64) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("got %d values %v, want %d %v", len(got), got, len(want), want)
+	}
+	for i := range got {
+		if math.Abs(got[i]-want[i]) > tol*math.Max(1, math.Abs(want[i])) || math.IsNaN(got[i]) {
+			t.Fatalf("value %d: got %v, want %v (all: %v)", i, got[i], want[i], got)
+		}
+	}
+}
