@@ -41,6 +41,7 @@ func LoadModel(path string) (*graph.Model, *graph.Checkpoint, error) {
 // the confusion matrix; the heatmap goes to confusion.png in o.Out (or the
 // checkpoint's folder). The last line is FormatAccuracy's.
 func Eval(ctx context.Context, path string, o Options, stdout, stderr io.Writer) (*report.Confusion, error) {
+	useBLAS(o.BLAS)
 	m, _, err := LoadModel(path)
 	if err != nil {
 		return nil, err

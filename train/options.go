@@ -64,6 +64,10 @@ type Options struct {
 	CPUProfile string `json:"-"`
 	// Quiet prints only the final line.
 	Quiet bool `json:"-"`
+	// BLAS is the matrix-multiply implementation: "tapestry" (the zero
+	// value; package blas, pure Go with AVX-512/AVX2 kernels) or "gonum"
+	// (Gorgonia's default).
+	BLAS string `json:"-"`
 
 	// onStep, if set, is called after every step (tests interrupt runs
 	// at chosen steps with it).
@@ -89,6 +93,9 @@ func Defaults(model string) Options {
 
 // Validate reports the first bad setting, before any work is done.
 func (o Options) Validate() error {
+	if o.BLAS != "" && o.BLAS != "tapestry" && o.BLAS != "gonum" {
+		return errors.Errorf("unknown BLAS %q (want tapestry or gonum)", o.BLAS)
+	}
 	if o.Resume != "" {
 		if o.Epochs < 0 {
 			return errors.Errorf("epochs %d must be at least 1", o.Epochs)

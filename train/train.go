@@ -23,7 +23,10 @@ import (
 
 	"github.com/pkg/errors"
 	"github.com/schollz/progressbar/v3"
+	"gonum.org/v1/gonum/blas/gonum"
+	"gorgonia.org/gorgonia"
 
+	"github.com/tapestry-ml/tapestry/blas"
 	"github.com/tapestry-ml/tapestry/datasets/mnist"
 	"github.com/tapestry-ml/tapestry/graph"
 	"github.com/tapestry-ml/tapestry/models"
@@ -64,6 +67,7 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (*Result, err
 	if o.Quiet {
 		stderr = io.Discard
 	}
+	useBLAS(o.BLAS)
 	var ck *graph.Checkpoint
 	if o.Resume != "" {
 		var err error
@@ -256,6 +260,16 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (*Result, err
 	return res, nil
 }
 
+// useBLAS makes name the BLAS that Gorgonia calls: the matrix multiply is
+// most of the time of a training step (docs/PERFORMANCE.md).
+func useBLAS(name string) {
+	if name == "gonum" {
+		gorgonia.Use(gonum.Implementation{})
+		return
+	}
+	blas.Install()
+}
+
 // resumeOptions loads the checkpoint and returns the options it was trained
 // with, with the settings that do not change the numbers taken from o.
 func resumeOptions(o Options) (*graph.Checkpoint, Options, error) {
@@ -269,6 +283,7 @@ func resumeOptions(o Options) (*graph.Checkpoint, Options, error) {
 	}
 	saved.Data, saved.Download, saved.Mirrors, saved.Resume = o.Data, o.Download, o.Mirrors, o.Resume
 	saved.Dot, saved.CPUProfile, saved.Quiet, saved.Out, saved.ExportTorch = o.Dot, o.CPUProfile, o.Quiet, o.Out, o.ExportTorch
+	saved.BLAS = o.BLAS
 	if saved.Out == "" {
 		saved.Out = filepath.Dir(o.Resume)
 	}

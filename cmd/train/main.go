@@ -68,6 +68,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile to this file")
 	exportTorch := fs.String("export-torch", "", "write the trained (or -eval'ed) weights in PyTorch state_dict layout to this safetensors file")
 	quiet := fs.Bool("quiet", false, "print only the final accuracy line")
+	blasName := fs.String("blas", "tapestry", "matrix multiply: tapestry (pure Go, AVX-512/AVX2 kernels) or gonum")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -119,7 +120,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	o.Limit, o.InitFrom = *limit, *initFrom
 	o.Data, o.Download, o.Out, o.Dot, o.CPUProfile, o.Quiet = *data, *download, *out, *dot, *cpuprofile, *quiet
-	o.ExportTorch = *exportTorch
+	o.ExportTorch, o.BLAS = *exportTorch, *blasName
 	if *mirrors != "" {
 		o.Mirrors = strings.Split(*mirrors, ",")
 	}

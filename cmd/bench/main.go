@@ -1,0 +1,92 @@
+// Command bench measures tapestry's training speed on MNIST, optionally
+// side by side with the PyTorch peer, and prints a table (or JSON lines).
+//
+//	go run ./cmd/bench                                  # every available workload
+//	go run ./cmd/bench -workloads mlp -repeat 5 -steps 50 -compare-torch
+//	go run ./cmd/bench -workloads mlp,cnn -procs 1,2 -json
+//
+// Exit status: 2 for bad flags or settings, 130 when interrupted, 1 for any
+// other failure.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/pkg/errors"
+
+	"github.com/tapestry-ml/tapestry/bench"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	workloads := fs.String("workloads", "", "comma-separated workloads, of "+strings.Join(names(), ", ")+" (empty: every one models.Preset accepts)")
+	batch := fs.Int("batch", 0, "batch size of every workload (0: the workload's own: mlp 128, cnn 64, lenet5 64)")
+	procs := fs.String("procs", "2", "comma-separated GOMAXPROCS values to measure at")
+	steps := fs.Int("steps", 50, "timed steps per repeat")
+	warmup := fs.Int("warmup", 10, "untimed steps per repeat before the timed ones")
+	repeat := fs.Int("repeat", 5, "repeats (fresh measurements) the figures are medians of")
+	jsonOut := fs.Bool("json", false, "write one JSON object per workload to stdout (the table goes to stderr)")
+	blasName := fs.String("blas", "gonum", "BLAS: "+strings.Join(bench.BLASNames, ", "))
+	data := fs.String("data", "", "folder of the MNIST IDX files (default: $MNIST_DIR, the GoMNIST module, the download cache)")
+	seed := fs.Uint64("seed", 1, "seed for initialization, shuffling and dropout")
+	torch := fs.Bool("compare-torch", false, "also run the PyTorch peer on each workload, alternating repeats (needs python3-torch)")
+	torchScript := fs.String("torch-script", "", "path of torch_mnist.py (default: ../shared/peers/torch_mnist.py beside the module root)")
+	python := fs.String("python", "", "Python interpreter of the peer (default /usr/bin/python3)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "bench: unexpected arguments %q\n", fs.Args())
+		return 2
+	}
+	p, err := bench.ParseProcs(*procs)
+	if err != nil {
+		fmt.Fprintf(stderr, "bench: %v\n", err)
+		return 2
+	}
+	if *steps < 1 || *repeat < 1 {
+		fmt.Fprintf(stderr, "bench: -steps %d and -repeat %d must be at least 1\n", *steps, *repeat)
+		return 2
+	}
+	cfg := bench.Config{
+		Workloads: bench.ParseNames(*workloads), Batch: *batch, Procs: p,
+		Steps: *steps, Warmup: *warmup, Repeat: *repeat, JSON: *jsonOut, BLAS: *blasName,
+		Data: *data, Seed: *seed, CompareTorch: *torch, TorchScript: *torchScript, Python: *python,
+		Log: stderr,
+	}
+	if err := cfg.Validate(); err != nil {
+		fmt.Fprintf(stderr, "bench: %v\n", err)
+		return 2
+	}
+	if _, err := bench.Run(ctx, cfg, stdout); err != nil {
+		fmt.Fprintf(stderr, "bench: %v\n", err)
+		if errors.Is(err, context.Canceled) {
+			return 130
+		}
+		return 1
+	}
+	return 0
+}
+
+func names() []string {
+	var n []string
+	for _, w := range bench.Workloads {
+		n = append(n, w.Name)
+	}
+	return n
+}
