@@ -1,0 +1,61 @@
+// Package blas implements a BLAS for Gorgonia whose single and double
+// precision matrix multiplies (Sgemm, Dgemm) run in pure Go and assembly,
+// without cgo, 5 to 30 times faster than gonum's on the shapes of tapestry's
+// models (see the benchmarks). Every other routine is gonum's.
+//
+// The shortest use, once at program start-up:
+//
+//	prev := blas.Install() // gorgonia.Use(blas.Implementation{}): gorgonia and tensor
+//	defer gorgonia.Use(prev)
+//
+// Nothing is installed at init: a program that never calls Install (or
+// gorgonia.Use(blas.Implementation{})) keeps gonum's BLAS.
+//
+// # Algorithm
+//
+// The GEMM is the layered algorithm of Goto and van de Geijn, "Anatomy of
+// High-Performance Matrix Multiplication", ACM TOMS 34(3), 2008, in the loop
+// order of BLIS (Van Zee and van de Geijn, "BLIS: A Framework for Rapidly
+// Instantiating BLAS Functionality", ACM TOMS 41(3), 2015). With op(A) m×k,
+// op(B) k×n and C m×n, all row-major:
+//
+//	for jc in steps of nc over n:
+//	  for pc in steps of kc over k:         rank-kc update; the first applies beta
+//	    pack op(B)[pc:+kc, jc:+nc]          kc×nc block in NR-wide micro-panels (L2)
+//	    for ic in row panels of MR over m:
+//	      A panel op(A)[ic:+MR, pc:+kc]      read in place, or packed (L1)
+//	      for jr in steps of NR over nc:
+//	        micro-kernel: C[ic:+MR, jc+jr:+NR] = alpha·A panel·B micro-panel + beta·C
+//
+// Because C is row-major, the micro-kernel broadcasts elements of A and
+// multiplies them with vectors of B, the transpose of BLIS's column-major
+// kernels: so the A panel is the L1-resident operand and the packed B block
+// the L2-resident one. A is read in place wherever its MR rows exist, with
+// a stride for either transpose, which saves packing it; partial panels, and
+// transposed A whose panel rows lie far apart (their stride would map them to
+// a few cache sets), are packed. Blocks are evened out, so k = 400 is two
+// updates of 200.
+//
+// The micro-kernels are Go assembly (gemm_amd64.s, written by
+// internal/gen): with AVX-512 an MR×NR = 12×32 float32 tile (12×16 float64)
+// is 24 zmm accumulators, and opmasks store the partial tiles at the right
+// and bottom edges; with AVX2 and FMA, 6×16 (6×8) in 12 ymm registers. Each
+// also has a tile 2/3 as tall, so that m = 64 is 4 panels of 12 and 2 of 8
+// rather than 6 of 12 with 8 rows thrown away. The kernel set is chosen at
+// run time from golang.org/x/sys/cpu; other CPUs and architectures use a
+// portable 4×4 Go kernel.
+//
+// A multiply large enough (m·n·k ≥ 2¹⁸ multiply-adds per goroutine) is split
+// over GOMAXPROCS goroutines along M or N, whichever is larger, in whole
+// tiles; each part packs its own operands and owns a block of C. The
+// goroutines are long-lived workers, and the packing buffers come from a
+// sync.Pool, so a call allocates nothing in steady state.
+//
+// # Semantics
+//
+// Results match the reference BLAS up to rounding (the order of the sums
+// differs): all transpose combinations (ConjTrans is Trans), alpha = 0 (A and
+// B are not read; C = beta·C), beta = 0 (C is not read, so NaNs in it do not
+// propagate), empty dimensions, and leading dimensions larger than the rows.
+// Invalid arguments panic with gonum's messages.
+package blas

@@ -1,0 +1,197 @@
+package blas
+
+import (
+	"runtime"
+	"sync"
+	"unsafe"
+)
+
+// minWorkPerGoroutine is the fewest multiply-adds worth handing to another
+// goroutine: about 5 µs at 100 GFLOP/s, several times what waking a parked
+// worker costs.
+const minWorkPerGoroutine = 1 << 18
+
+// maxTransSpan is the most bytes that the rows of a transposed A panel may
+// span for the micro-kernel to read it in place. Each k iteration reads one
+// of those rows, so their stride decides which cache sets they land in: with
+// lda = 2048 floats, 384 rows of 8 KiB stride share a few sets of L1 and L2
+// and evict one another, and packing is faster.
+const maxTransSpan = 1 << 20
+
+// gemm computes C = alpha*op(A)*op(B) + beta*C with the arguments already
+// checked, m and n positive, and not the no-op case of beta = 1 with
+// alpha = 0 or k = 0.
+func gemm[T float](ks *kernel[T], aTrans, bTrans bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	if alpha == 0 || k == 0 {
+		// A and B are not read (reference BLAS).
+		scale(m, n, beta, c, ldc)
+		return
+	}
+
+	tilesM := (m + ks.mr() - 1) / ks.mr()
+	tilesN := (n + ks.nr - 1) / ks.nr
+	work := float64(m) * float64(n) * float64(k) // as an int it could overflow
+	parts := int(min(float64(runtime.GOMAXPROCS(0)), max(1, work/minWorkPerGoroutine)))
+	// Each goroutine packs the whole of the operand along the dimension it
+	// does not split, so split the larger of m and n, where the duplicated
+	// packing is the smaller operand; but split the other one if the larger
+	// has too few tiles to go round.
+	splitM := m >= n
+	if splitM && tilesM < parts && tilesN > tilesM {
+		splitM = false
+	} else if !splitM && tilesN < parts && tilesM > tilesN {
+		splitM = true
+	}
+	tiles := tilesN
+	if splitM {
+		tiles = tilesM
+	}
+	parts = min(parts, tiles)
+
+	if parts == 1 {
+		ws := ks.getWorkspace()
+		gemmSerial(ks, ws, aTrans, bTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		ks.putWorkspace(ws)
+		return
+	}
+
+	j, _ := ks.jobs.Get().(*gemmJob[T])
+	if j == nil {
+		j = new(gemmJob[T])
+	}
+	j.gemmArgs = gemmArgs[T]{
+		ks: ks, aTrans: aTrans, bTrans: bTrans, splitM: splitM,
+		m: m, n: n, k: k, tiles: tiles, parts: parts,
+		alpha: alpha, beta: beta,
+		a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc,
+	}
+	runParallel(j, parts, &j.wg)
+	j.gemmArgs = gemmArgs[T]{} // drop the references to the caller's slices
+	ks.jobs.Put(j)
+}
+
+// gemmJob is one GEMM split into parts along M or N; each part owns a
+// disjoint block of C, so the parts need no synchronisation.
+type gemmJob[T float] struct {
+	gemmArgs[T]
+	wg sync.WaitGroup
+}
+
+type gemmArgs[T float] struct {
+	ks                     *kernel[T]
+	aTrans, bTrans, splitM bool
+	m, n, k, tiles, parts  int
+	alpha, beta            T
+	a, b, c                []T
+	lda, ldb, ldc          int
+}
+
+func (j *gemmJob[T]) run(part int) {
+	unit := j.ks.nr
+	size := j.n
+	if j.splitM {
+		unit, size = j.ks.mr(), j.m
+	}
+	lo := min(size, part*j.tiles/j.parts*unit)
+	hi := min(size, (part+1)*j.tiles/j.parts*unit)
+	if lo >= hi {
+		return
+	}
+	a, b, c := j.a, j.b, j.c
+	m, n := j.m, j.n
+	if j.splitM {
+		m = hi - lo
+		if j.aTrans {
+			a = a[lo:]
+		} else {
+			a = a[lo*j.lda:]
+		}
+		c = c[lo*j.ldc:]
+	} else {
+		n = hi - lo
+		if j.bTrans {
+			b = b[lo*j.ldb:]
+		} else {
+			b = b[lo:]
+		}
+		c = c[lo:]
+	}
+	ws := j.ks.getWorkspace()
+	gemmSerial(j.ks, ws, j.aTrans, j.bTrans, m, n, j.k, j.alpha, a, j.lda, b, j.ldb, j.beta, c, j.ldc)
+	j.ks.putWorkspace(ws)
+}
+
+// gemmSerial is the blocked algorithm of Goto and van de Geijn (2008) with
+// the loop order of BLIS, transposed because C is row-major here: the
+// broadcast operand of the micro-kernel is A, so the L1-resident micro-panel
+// is A's and the L2-resident block is B's.
+//
+//	for jc in steps of nc:             (B block columns)
+//	  for pc in steps of kc:           (rank-kc update)
+//	    pack op(B)[pc:pc+kc, jc:jc+nc] → L2
+//	    for ic in row panels of MR (tall, then short ones):
+//	      A panel op(A)[ic:ic+MR, pc:pc+kc], in place or packed → L1
+//	      for jr in steps of NR: micro-kernel on C[ic:ic+MR, jc+jr:jc+jr+NR]
+//
+// The first rank-kc update applies beta, the following ones add to C.
+func gemmSerial[T float](ks *kernel[T], ws *workspace[T], aTrans, bTrans bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	NR := ks.nr
+	transSpan := maxTransSpan / int(unsafe.Sizeof(T(0)))
+	// Even blocks: k = 400 is two updates of 200, not 384 and 16.
+	kc := ceilDiv(k, ceilDiv(k, ks.kc))
+	nc := ceilDiv(ceilDiv(n, ceilDiv(n, ks.nc)), NR) * NR
+	tall, short := ks.panelPlan(m)
+	for jc := 0; jc < n; jc += nc {
+		ncur := min(nc, n-jc)
+		for pc := 0; pc < k; pc += kc {
+			kcur := min(kc, k-pc)
+			packB(bTrans, b, ldb, pc, jc, kcur, ncur, NR, ws.b)
+			bet := beta
+			if pc > 0 {
+				bet = 1
+			}
+			ic := 0
+			for t := 0; t < tall+short; t++ {
+				tl := &ks.tiles[0]
+				if t >= tall {
+					tl = &ks.tiles[1]
+				}
+				mr := min(tl.mr, m-ic)
+				crow := ic*ldc + jc
+				// A full panel is read in place, but a partial one, whose
+				// missing rows the kernel would read, is packed with zeros,
+				// and so is a transposed one that spans much memory.
+				fn, ap, ld := tl.cols, &ws.a[0], tl.mr
+				switch {
+				case mr == tl.mr && !aTrans:
+					fn, ap, ld = tl.rows, &a[ic*lda+pc], lda
+				case mr == tl.mr && kcur*lda <= transSpan:
+					ap, ld = &a[pc*lda+ic], lda
+				default:
+					packA(aTrans, a, lda, ic, pc, mr, kcur, tl.mr, ws.a)
+				}
+				for jr := 0; jr < ncur; jr += NR {
+					nr := min(NR, ncur-jr)
+					fn(kcur, ap, ld, &ws.b[jr*kcur], &c[crow+jr], ldc, mr, nr, alpha, bet)
+				}
+				ic += tl.mr
+			}
+		}
+	}
+}
+
+// scale sets C = beta*C; with beta = 0 C is overwritten with zeros, NaNs too.
+func scale[T float](m, n int, beta T, c []T, ldc int) {
+	for i := 0; i < m; i++ {
+		row := c[i*ldc : i*ldc+n]
+		if beta == 0 {
+			clear(row)
+			continue
+		}
+		for j := range row {
+			row[j] *= beta
+		}
+	}
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
