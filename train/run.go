@@ -71,7 +71,11 @@ func (r *runDir) open(o Options, arch graph.Arch, resumed bool) error {
 	}
 	probe.Close()
 	os.Remove(probe.Name())
-	cfg := map[string]any{"options": o, "model_kind": arch.Kind, "model_config": arch.Config}
+	// Options hides the settings that do not change the numbers from
+	// checkpoints; config.json records them too.
+	cfg := map[string]any{"options": o, "model_kind": arch.Kind, "model_config": arch.Config,
+		"io": map[string]any{"data": o.Data, "download": o.Download, "mirrors": o.Mirrors, "out": r.dir,
+			"dot": o.Dot, "cpuprofile": o.CPUProfile, "export_torch": o.ExportTorch, "blas": o.BLAS, "quiet": o.Quiet}}
 	if resumed {
 		cfg["resumed_from"] = o.Resume
 	}

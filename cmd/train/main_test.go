@@ -3,12 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/tapestry-ml/tapestry/safetensors"
 )
@@ -94,5 +98,59 @@ func TestEndToEnd(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(evalDir, "confusion.png")); err != nil {
 		t.Errorf("-eval: %v", err)
+	}
+}
+
+// TestHelperMain runs main when TAPESTRY_TRAIN_MAIN is set, so that
+// TestSIGINT can signal a real process.
+func TestHelperMain(t *testing.T) {
+	if os.Getenv("TAPESTRY_TRAIN_MAIN") == "" {
+		t.Skip("helper process for TestSIGINT")
+	}
+	args := strings.Split(os.Getenv("TAPESTRY_TRAIN_MAIN"), " ")
+	os.Args = append([]string{"train"}, args...)
+	main()
+}
+
+// TestSIGINT interrupts a real training process: it must finish the step,
+// save last.safetensors, exit with status 130 and say how to resume; the
+// resume must then run to the end.
+func TestSIGINT(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a process")
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperMain$")
+	cmd.Env = append(os.Environ(), "TAPESTRY_TRAIN_MAIN=-limit 20000 -epochs 3 -val 1000 -batch 64 -out "+dir)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Interrupt once training is under way (the run folder has config.json).
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		if _, err := os.Stat(filepath.Join(dir, "config.json")); err == nil {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond)
+	_ = cmd.Process.Signal(syscall.SIGINT)
+	err := cmd.Wait()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 130 {
+		t.Fatalf("exit %v, want status 130; stderr:\n%s", err, stderr.String())
+	}
+	last := filepath.Join(dir, "last.safetensors")
+	if !strings.Contains(stderr.String(), "resume with: go run ./cmd/train -resume "+last) {
+		t.Fatalf("stderr does not say how to resume:\n%s", stderr.String())
+	}
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"-resume", last, "-quiet"}, &out, &errb); code != 0 {
+		t.Fatalf("resume exit %d: %s", code, errb.String())
+	}
+	if !strings.HasPrefix(out.String(), "test accuracy: ") {
+		t.Errorf("resumed run printed %q", out.String())
 	}
 }
