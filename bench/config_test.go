@@ -1,0 +1,68 @@
+package bench
+
+import (
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestValidate(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "torch_mnist.py")
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+		want string // in the error; "" for none
+	}{
+		{"zero", Config{}, ""},
+		{"mlp", Config{Workloads: []string{"mlp"}, Procs: []int{1, 2}, Batch: 32, Steps: 3, Warmup: 0, Repeat: 1, BLAS: "tapestry"}, ""},
+		{"unknown workload", Config{Workloads: []string{"resnet"}}, `unknown workload "resnet"`},
+		{"twice", Config{Workloads: []string{"mlp", "mlp"}}, "listed twice"},
+		{"zero procs", Config{Procs: []int{0}}, "GOMAXPROCS 0"},
+		{"too many procs", Config{Procs: []int{100000}}, "GOMAXPROCS 100000"},
+		{"procs twice", Config{Procs: []int{2, 2}}, "GOMAXPROCS 2 listed twice"},
+		{"negative batch", Config{Batch: -1}, "batch size -1"},
+		{"negative steps", Config{Steps: -1}, "steps -1"},
+		{"negative warmup", Config{Warmup: -1}, "warm-up steps -1"},
+		{"negative repeat", Config{Repeat: -2}, "repeat -2"},
+		{"bad blas", Config{BLAS: "mkl"}, `unknown BLAS "mkl"`},
+		{"missing torch script", Config{CompareTorch: true, TorchScript: missing}, "torch_mnist.py"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.cfg.Validate()
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("unexpected error %v", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Errorf("error %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseLists(t *testing.T) {
+	if got := ParseNames(" mlp, ,cnn,"); !reflect.DeepEqual(got, []string{"mlp", "cnn"}) {
+		t.Errorf("ParseNames = %q", got)
+	}
+	if got := ParseNames(""); got != nil {
+		t.Errorf("ParseNames(\"\") = %q, want nil", got)
+	}
+	if got, err := ParseProcs("1, 2"); err != nil || !reflect.DeepEqual(got, []int{1, 2}) {
+		t.Errorf("ParseProcs = %v, %v", got, err)
+	}
+	if _, err := ParseProcs("1,two"); err == nil || !strings.Contains(err.Error(), `"two"`) {
+		t.Errorf("ParseProcs(1,two) error %v", err)
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	c := Config{}.withDefaults()
+	if !reflect.DeepEqual(c.Workloads, Available()) || !reflect.DeepEqual(c.Procs, []int{2}) ||
+		c.Steps != 50 || c.Warmup != 0 || c.Repeat != 5 || c.BLAS != "gonum" || c.Log == nil {
+		t.Errorf("defaults %+v", c)
+	}
+	// mlp is always a preset (models.Presets), so it is always available.
+	if a := Available(); len(a) == 0 || a[0] != "mlp" {
+		t.Errorf("Available() = %v, want mlp first", a)
+	}
+}
