@@ -3,6 +3,7 @@ package graph
 import (
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
 )
 
 // Dense is a fully connected layer: y = x·W + b.
@@ -46,23 +47,38 @@ func (d Dense) OutShape(in []int) ([]int, error) {
 	return []int{d.Out}, nil
 }
 
-// Forward implements Layer.
+// Forward implements Layer. The layer is one op of ours (dense_op.go)
+// rather than Gorgonia's Mul and BroadcastAdd, which allocate their outputs
+// at every run and materialize a repeat of the bias.
 func (d Dense) Forward(b *Builder, x *G.Node) (*G.Node, error) {
 	w, err := b.Param(d.Name + ".weight")
 	if err != nil {
 		return nil, err
 	}
-	y, err := G.Mul(x, w)
-	if err != nil {
-		return nil, errors.Wrapf(err, "dense %s", d.Name)
+	s := x.Shape()
+	if len(s) != 2 || s[1] != d.In {
+		return nil, errors.Errorf("dense %s expects input [batch, %d], got %v", d.Name, d.In, s)
+	}
+	if ws := w.Shape(); !ws.Eq(tensor.Shape{d.In, d.Out}) {
+		return nil, errors.Errorf("dense %s: weight has shape %v, want [%d %d]", d.Name, ws, d.In, d.Out)
+	}
+	var op G.Op
+	switch x.Dtype() {
+	case tensor.Float32:
+		op = newDenseOp[float32](d.Name, s[0], d.In, d.Out, !d.NoBias)
+	case tensor.Float64:
+		op = newDenseOp[float64](d.Name, s[0], d.In, d.Out, !d.NoBias)
+	default:
+		return nil, errors.Errorf("dense %s: unsupported dtype %v", d.Name, x.Dtype())
 	}
 	if d.NoBias {
-		return y, nil
+		y, err := G.ApplyOp(op, x, w)
+		return y, errors.Wrapf(err, "dense %s", d.Name)
 	}
 	bias, err := b.ParamView(d.Name+".bias", 1, d.Out)
 	if err != nil {
 		return nil, err
 	}
-	y, err = G.BroadcastAdd(y, bias, nil, []byte{0})
-	return y, errors.Wrapf(err, "dense %s bias", d.Name)
+	y, err := G.ApplyOp(op, x, w, bias)
+	return y, errors.Wrapf(err, "dense %s", d.Name)
 }

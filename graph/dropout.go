@@ -14,7 +14,8 @@ import (
 // Gorgonia's Dropout divides its gradient by P instead of 1−P and draws its
 // mask from a clock-seeded generator (GORGONIA.md item 9), so the mask here
 // is a graph input refilled before every run from the program's rng, and the
-// layer is a plain elementwise product whose gradient is the mask itself.
+// layer is an elementwise product whose gradient is the mask itself (our own
+// op, dropout_op.go, which does not differentiate the mask).
 type Dropout struct {
 	// Name makes the mask node unique; two dropouts in one network need
 	// different names (identical nodes merge: GORGONIA.md item 1).
@@ -41,26 +42,22 @@ func (d Dropout) Forward(b *Builder, x *G.Node) (*G.Node, error) {
 	p := d.P
 	keep := 1 / (1 - p)
 	mask := b.Noise(d.Name+".mask", x.Shape().Clone(), func(rng *rand.Rand, t *tensor.Dense) {
-		switch m := t.Data().(type) {
-		case []float32:
-			k := float32(keep)
-			for i := range m {
-				if rng.Float64() < p {
-					m[i] = 0
-				} else {
-					m[i] = k
-				}
-			}
-		case []float64:
-			for i := range m {
-				if rng.Float64() < p {
-					m[i] = 0
-				} else {
-					m[i] = keep
-				}
-			}
+		switch t.Dtype() {
+		case tensor.Float32:
+			fillDropoutMask(rng, t.Float32s(), p, float32(keep))
+		case tensor.Float64:
+			fillDropoutMask(rng, t.Float64s(), p, keep)
 		}
 	})
-	y, err := G.HadamardProd(x, mask)
+	var op G.Op
+	switch x.Dtype() {
+	case tensor.Float32:
+		op = newDropoutOp[float32](d.Name, p, x.Shape())
+	case tensor.Float64:
+		op = newDropoutOp[float64](d.Name, p, x.Shape())
+	default:
+		return nil, errors.Errorf("dropout %s: unsupported dtype %v", d.Name, x.Dtype())
+	}
+	y, err := G.ApplyOp(op, x, mask)
 	return y, errors.Wrapf(err, "dropout %s", d.Name)
 }

@@ -16,33 +16,33 @@ type Loss interface {
 
 // CrossEntropy is the softmax cross-entropy of logits against target class
 // probabilities (one-hot rows for labels), averaged over the batch:
-// −(1/B) Σ_b Σ_c y_bc · log softmax(x_b)_c. It never forms softmax(x) nor
-// calls Gorgonia's SoftMax, LogSoftMax or LogSumExp: see LogSoftmax.
+// −(1/B) Σ_b Σ_c y_bc · log softmax(x_b)_c. It never forms log(softmax(x))
+// nor calls Gorgonia's SoftMax, LogSoftMax or LogSumExp: see LogSoftmax.
 type CrossEntropy struct{}
 
 // MSE is the mean squared error (1/(B·C)) Σ (x − y)², as PyTorch's MSELoss
 // with reduction "mean".
 type MSE struct{}
 
-// Build implements Loss.
+// Build implements Loss. The loss is one op of ours (xent_op.go) with the
+// same log-sum-exp arithmetic as LogSoftmax, forward and backward in one pass
+// each over the logits, instead of a chain of elementary ops that allocate
+// their outputs at every run.
 func (CrossEntropy) Build(logits, targets *G.Node) (*G.Node, error) {
-	if !logits.Shape().Eq(targets.Shape()) || logits.Dims() != 2 {
+	s := logits.Shape()
+	if !s.Eq(targets.Shape()) || logits.Dims() != 2 {
 		return nil, errors.Errorf("cross-entropy: logits %v and targets %v must be equal [batch, classes]", logits.Shape(), targets.Shape())
 	}
-	logp, err := LogSoftmax(logits)
-	if err != nil {
-		return nil, err
+	var op G.Op
+	switch logits.Dtype() {
+	case tensor.Float32:
+		op = newXentOp[float32](s[0], s[1])
+	case tensor.Float64:
+		op = newXentOp[float64](s[0], s[1])
+	default:
+		return nil, errors.Errorf("cross-entropy: unsupported dtype %v", logits.Dtype())
 	}
-	prod, err := G.HadamardProd(logp, targets)
-	if err != nil {
-		return nil, errors.Wrap(err, "cross-entropy")
-	}
-	sum, err := G.Sum(prod)
-	if err != nil {
-		return nil, errors.Wrap(err, "cross-entropy")
-	}
-	scale := G.NewConstant(castScalar(logits.Dtype(), -1/float64(logits.Shape()[0])))
-	loss, err := G.Mul(sum, scale)
+	loss, err := G.ApplyOp(op, logits, targets)
 	return loss, errors.Wrap(err, "cross-entropy")
 }
 

@@ -11,10 +11,13 @@ package optim
 //
 // State: "adadelta.v/<param>" and "adadelta.u/<param>", PyTorch's
 // square_avg and acc_delta.
-type adadelta struct{ core }
+type adadelta struct {
+	core
+	scale, lr float64 // of the Step under way, for runSpan
+}
 
 func newAdadelta(c Config) *adadelta {
-	return &adadelta{core{cfg: c, slots: []string{"v", "u"}}}
+	return &adadelta{core: core{cfg: c, slots: []string{"v", "u"}}}
 }
 
 func (o *adadelta) Step(params []Param, lr float64) error {
@@ -22,18 +25,24 @@ func (o *adadelta) Step(params []Param, lr float64) error {
 	if err != nil {
 		return err
 	}
-	c := o.cfg
-	for i, p := range params {
-		if o.params[i].f32 {
-			adadeltaKernel(p.Value.Float32s(), p.Grad.Float32s(), o.st(i, 0).Float32s(), o.st(i, 1).Float32s(),
-				float32(scale), float32(c.WeightDecay), float32(c.Rho), float32(1-c.Rho), float32(c.Eps), float32(lr))
-		} else {
-			adadeltaKernel(p.Value.Float64s(), p.Grad.Float64s(), o.st(i, 0).Float64s(), o.st(i, 1).Float64s(),
-				scale, c.WeightDecay, c.Rho, 1-c.Rho, c.Eps, lr)
-		}
-	}
+	o.scale, o.lr = scale, lr
+	o.update(params, o)
 	o.steps++
 	return nil
+}
+
+// runSpan updates one span; elements are independent, so running spans in
+// parallel (parallel.go) changes no bit.
+func (o *adadelta) runSpan(_ int, s span) {
+	i, p, lo, hi := s.param, o.cur[s.param], s.lo, s.hi
+	c, scale, lr := o.cfg, o.scale, o.lr
+	if o.params[i].f32 {
+		adadeltaKernel(p.Value.Float32s()[lo:hi], p.Grad.Float32s()[lo:hi], o.st(i, 0).Float32s()[lo:hi], o.st(i, 1).Float32s()[lo:hi],
+			float32(scale), float32(c.WeightDecay), float32(c.Rho), float32(1-c.Rho), float32(c.Eps), float32(lr))
+	} else {
+		adadeltaKernel(p.Value.Float64s()[lo:hi], p.Grad.Float64s()[lo:hi], o.st(i, 0).Float64s()[lo:hi], o.st(i, 1).Float64s()[lo:hi],
+			scale, c.WeightDecay, c.Rho, 1-c.Rho, c.Eps, lr)
+	}
 }
 
 func adadeltaKernel[T float](w, grad, v, u []T, s, wd, rho, omr, eps, lr T) {

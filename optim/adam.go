@@ -20,10 +20,18 @@ import "math"
 //
 // State: "<name>.m/<param>" and "<name>.v/<param>", the first and second
 // moment estimates.
-type adam struct{ core }
+//
+// The update runs span by span on every processor (parallel.go); each
+// element's update depends on that element alone, so the split changes no
+// bit.
+type adam struct {
+	core
+	k32 adamCoef[float32]
+	k64 adamCoef[float64]
+}
 
 func newAdam(c Config) *adam {
-	return &adam{core{cfg: c, slots: []string{"m", "v"}}}
+	return &adam{core: core{cfg: c, slots: []string{"m", "v"}}}
 }
 
 // adamCoef are the per-step constants of the kernel, in the kernel's type.
@@ -58,29 +66,38 @@ func (o *adam) Step(params []Param, lr float64) error {
 	if c.Name == "adamw" {
 		l2, decay = 0, 1-lr*c.WeightDecay
 	}
-	k32 := makeAdamCoef[float32](scale, l2, decay, c.Beta1, c.Beta2, step, rbc2, c.Eps)
-	k64 := makeAdamCoef[float64](scale, l2, decay, c.Beta1, c.Beta2, step, rbc2, c.Eps)
-	for i, p := range params {
-		if o.params[i].f32 {
-			adamKernel(p.Value.Float32s(), p.Grad.Float32s(), o.st(i, 0).Float32s(), o.st(i, 1).Float32s(), &k32)
-		} else {
-			adamKernel(p.Value.Float64s(), p.Grad.Float64s(), o.st(i, 0).Float64s(), o.st(i, 1).Float64s(), &k64)
-		}
-	}
+	o.k32 = makeAdamCoef[float32](scale, l2, decay, c.Beta1, c.Beta2, step, rbc2, c.Eps)
+	o.k64 = makeAdamCoef[float64](scale, l2, decay, c.Beta1, c.Beta2, step, rbc2, c.Eps)
+	o.update(params, o)
 	o.steps++
 	return nil
+}
+
+func (o *adam) runSpan(_ int, s span) {
+	i, p, lo, hi := s.param, o.cur[s.param], s.lo, s.hi
+	if o.params[i].f32 {
+		adamKernel32(p.Value.Float32s()[lo:hi], p.Grad.Float32s()[lo:hi],
+			o.st(i, 0).Float32s()[lo:hi], o.st(i, 1).Float32s()[lo:hi], &o.k32)
+	} else {
+		adamKernel(p.Value.Float64s()[lo:hi], p.Grad.Float64s()[lo:hi],
+			o.st(i, 0).Float64s()[lo:hi], o.st(i, 1).Float64s()[lo:hi], &o.k64)
+	}
 }
 
 func adamKernel[T float](w, grad, m, v []T, k *adamCoef[T]) {
 	grad, m, v = grad[:len(w)], m[:len(w)], v[:len(w)]
 	s, l2, decay, b1, c1, b2, c2, step, rbc2, eps := k.s, k.l2, k.decay, k.b1, k.c1, k.b2, k.c2, k.step, k.rbc2, k.eps
+	// The conversions T(…) round each product before it is added: they
+	// keep the compiler from fusing a multiply and an add (which the Go
+	// spec allows, and which it does for GOAMD64=v3), so that the bits do
+	// not depend on the build and match adamAVX's.
 	for i := range w {
 		wi := w[i] * decay
-		g := s*grad[i] + l2*wi
-		mi := b1*m[i] + c1*g
-		vi := b2*v[i] + c2*(g*g)
+		g := T(s*grad[i]) + T(l2*wi)
+		mi := T(b1*m[i]) + T(c1*g)
+		vi := T(b2*v[i]) + T(c2*(g*g))
 		m[i], v[i] = mi, vi
-		w[i] = wi - step*(mi/(sqrt(vi)*rbc2+eps))
+		w[i] = wi - T(step*(mi/(T(sqrt(vi)*rbc2)+eps)))
 		grad[i] = 0
 	}
 }

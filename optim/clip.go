@@ -2,6 +2,7 @@ package optim
 
 import (
 	"math"
+	"unsafe"
 
 	"github.com/pkg/errors"
 	"gorgonia.org/tensor"
@@ -81,6 +82,11 @@ func gradNorm(params []Param) (float64, int) {
 	for _, p := range params {
 		total += sumSquares(p.Grad)
 	}
+	return finishNorm(params, total)
+}
+
+// finishNorm is the end of gradNorm, given the sum of squares.
+func finishNorm(params []Param, total float64) (float64, int) {
 	if !math.IsNaN(total) && !math.IsInf(total, 0) {
 		return math.Sqrt(total), -1
 	}
@@ -92,11 +98,22 @@ func gradNorm(params []Param) (float64, int) {
 	return scaledNorm(params), -1
 }
 
+// sumSquares returns Σ x² over t, summed span by span (spans of spanSize
+// elements, as a parallel Step cuts them) and the spans' sums added in
+// order, so that GlobalNorm and the norm a Step computes are the same bits.
 func sumSquares(t *tensor.Dense) float64 {
 	if t.Dtype() == tensor.Float32 {
-		return sumSq(t.Float32s())
+		return sumSqSpans(t.Float32s())
 	}
-	return sumSq(t.Float64s())
+	return sumSqSpans(t.Float64s())
+}
+
+func sumSqSpans[T float](x []T) float64 {
+	s := 0.0
+	for lo := 0; lo < len(x); lo += spanSize {
+		s += sumSq(x[lo:min(lo+spanSize, len(x))])
+	}
+	return s
 }
 
 // sumSq returns Σ x² in float64. Four accumulators let the additions
@@ -115,6 +132,54 @@ func sumSq[T float](x []T) float64 {
 		s0 += a * a
 	}
 	return (s0 + s1) + (s2 + s3)
+}
+
+// allFinite32 says whether every element of x is finite, that is whether
+// none has an exponent of all ones (±Inf, NaN). It reads two elements as one
+// uint64 and adds, per half, 1 to the exponent field: the addition carries
+// into the half's top bit exactly when the exponent was all ones (no carry
+// crosses into the other half), and the top bits are OR-ed together, so the
+// loop has no branch and no float arithmetic.
+func allFinite32(x []float32) bool {
+	const (
+		exp   = 0x7f8000007f800000
+		one   = 0x0080000000800000
+		carry = 0x8000000080000000
+	)
+	if len(x) > 0 && uintptr(unsafe.Pointer(&x[0]))%8 != 0 {
+		if !finite(x[:1]) {
+			return false
+		}
+		x = x[1:]
+	}
+	u := unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(x))), len(x)/2)
+	var a0, a1 uint64
+	for ; len(u) >= 2; u = u[2:] {
+		a0 |= u[0]&exp + one
+		a1 |= u[1]&exp + one
+	}
+	for _, v := range u {
+		a0 |= v&exp + one
+	}
+	return (a0|a1)&carry == 0 && finite(x[len(x)&^1:])
+}
+
+// allFinite64 is allFinite32 for float64, one element at a time.
+func allFinite64(x []float64) bool {
+	const (
+		exp   = 0x7ff0000000000000
+		one   = 0x0010000000000000
+		carry = 0x8000000000000000
+	)
+	var a0, a1 uint64
+	for ; len(x) >= 2; x = x[2:] {
+		a0 |= math.Float64bits(x[0])&exp + one
+		a1 |= math.Float64bits(x[1])&exp + one
+	}
+	for _, v := range x {
+		a0 |= math.Float64bits(v)&exp + one
+	}
+	return (a0|a1)&carry == 0
 }
 
 func allFinite(t *tensor.Dense) bool {

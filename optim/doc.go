@@ -20,5 +20,8 @@
 //
 // The update rules are PyTorch 1.13's, so results can be compared with it.
 // Float32 parameters are updated in float32 arithmetic, float64 ones in
-// float64; after its first Step an optimizer does not allocate.
+// float64; after its first Step an optimizer does not allocate. A Step on
+// large parameters is split over GOMAXPROCS goroutines in fixed spans of
+// elements (parallel.go); the results are the same bits whatever the number
+// of processors.
 package optim

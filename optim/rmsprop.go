@@ -11,10 +11,13 @@ package optim
 // larger than lr (at step 1, |Δw| ≈ lr/√(1−ρ) = 10·lr for ρ = 0.99).
 //
 // State: "rmsprop.v/<param>", PyTorch's square_avg.
-type rmsprop struct{ core }
+type rmsprop struct {
+	core
+	scale, lr float64 // of the Step under way, for runSpan
+}
 
 func newRMSProp(c Config) *rmsprop {
-	return &rmsprop{core{cfg: c, slots: []string{"v"}}}
+	return &rmsprop{core: core{cfg: c, slots: []string{"v"}}}
 }
 
 func (o *rmsprop) Step(params []Param, lr float64) error {
@@ -22,18 +25,24 @@ func (o *rmsprop) Step(params []Param, lr float64) error {
 	if err != nil {
 		return err
 	}
-	c := o.cfg
-	for i, p := range params {
-		if o.params[i].f32 {
-			rmspropKernel(p.Value.Float32s(), p.Grad.Float32s(), o.st(i, 0).Float32s(),
-				float32(scale), float32(c.WeightDecay), float32(c.Rho), float32(1-c.Rho), float32(c.Eps), float32(lr))
-		} else {
-			rmspropKernel(p.Value.Float64s(), p.Grad.Float64s(), o.st(i, 0).Float64s(),
-				scale, c.WeightDecay, c.Rho, 1-c.Rho, c.Eps, lr)
-		}
-	}
+	o.scale, o.lr = scale, lr
+	o.update(params, o)
 	o.steps++
 	return nil
+}
+
+// runSpan updates one span; elements are independent, so running spans in
+// parallel (parallel.go) changes no bit.
+func (o *rmsprop) runSpan(_ int, s span) {
+	i, p, lo, hi := s.param, o.cur[s.param], s.lo, s.hi
+	c, scale, lr := o.cfg, o.scale, o.lr
+	if o.params[i].f32 {
+		rmspropKernel(p.Value.Float32s()[lo:hi], p.Grad.Float32s()[lo:hi], o.st(i, 0).Float32s()[lo:hi],
+			float32(scale), float32(c.WeightDecay), float32(c.Rho), float32(1-c.Rho), float32(c.Eps), float32(lr))
+	} else {
+		rmspropKernel(p.Value.Float64s()[lo:hi], p.Grad.Float64s()[lo:hi], o.st(i, 0).Float64s()[lo:hi],
+			scale, c.WeightDecay, c.Rho, 1-c.Rho, c.Eps, lr)
+	}
 }
 
 // rmspropKernel takes rho and 1−rho (omr) so the subtraction is done once,
