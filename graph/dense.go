@@ -65,9 +65,13 @@ func (d Dense) Forward(b *Builder, x *G.Node) (*G.Node, error) {
 	var op G.Op
 	switch x.Dtype() {
 	case tensor.Float32:
-		op = newDenseOp[float32](d.Name, s[0], d.In, d.Out, !d.NoBias)
+		o := newDenseOp[float32](d.Name, s[0], d.In, d.Out, !d.NoBias)
+		o.noInputGrad = b.IsInput(x)
+		op = o
 	case tensor.Float64:
-		op = newDenseOp[float64](d.Name, s[0], d.In, d.Out, !d.NoBias)
+		o := newDenseOp[float64](d.Name, s[0], d.In, d.Out, !d.NoBias)
+		o.noInputGrad = b.IsInput(x)
+		op = o
 	default:
 		return nil, errors.Errorf("dense %s: unsupported dtype %v", d.Name, x.Dtype())
 	}

@@ -15,9 +15,11 @@ import (
 // tensors, made once so that checking the values at every run allocates
 // nothing.
 type denseShapes struct {
-	name                   string
-	batch, in, out         int
-	bias                   bool
+	name           string
+	batch, in, out int
+	bias           bool
+	// noInputGrad skips the input's gradient (the input is data).
+	noInputGrad            bool
 	xShape, wShape, yShape []int
 	bShape                 []int
 }
@@ -29,7 +31,7 @@ func newDenseShapes(name string, batch, in, out int, bias bool) denseShapes {
 }
 
 func (s *denseShapes) describe(what string) string {
-	return fmt.Sprintf("Dense %s%s [%d,%d]·[%d,%d] bias=%t", s.name, what, s.batch, s.in, s.in, s.out, s.bias)
+	return fmt.Sprintf("Dense %s%s [%d,%d]·[%d,%d] bias=%t nodx=%t", s.name, what, s.batch, s.in, s.in, s.out, s.bias, s.noInputGrad)
 }
 
 // denseOp is a fully connected layer as one Gorgonia op, in place of
@@ -126,6 +128,7 @@ func (op *denseOp[T]) DiffWRT(n int) []bool {
 	for i := range d {
 		d[i] = true
 	}
+	d[0] = !op.noInputGrad
 	return d
 }
 
@@ -136,9 +139,12 @@ func (op *denseOp[T]) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, er
 		return nil, errors.Errorf("%v: %d inputs, want %d", op, len(inputs), op.Arity())
 	}
 	x, w := inputs[0], inputs[1]
-	dx, err := G.ApplyOp(&denseInputGradOp[T]{denseGrad: op.grad()}, w, grad)
-	if err != nil {
-		return nil, errors.Wrapf(err, "%v: input gradient", op)
+	var dx *G.Node
+	if !op.noInputGrad {
+		var err error
+		if dx, err = G.ApplyOp(&denseInputGradOp[T]{denseGrad: op.grad()}, w, grad); err != nil {
+			return nil, errors.Wrapf(err, "%v: input gradient", op)
+		}
 	}
 	dw, err := G.ApplyOp(&denseWeightGradOp[T]{denseGrad: op.grad()}, x, grad)
 	if err != nil {

@@ -32,6 +32,8 @@ type Builder struct {
 	nodes map[string]*G.Node
 	noise []noise
 	after []func() error
+	// inputs are the nodes made by Input: data, which needs no gradient.
+	inputs map[*G.Node]bool
 }
 
 // noise is a graph input refilled from the program's rng before each run,
@@ -44,7 +46,8 @@ type noise struct {
 
 // NewBuilder starts a graph over params for batches of the given size.
 func NewBuilder(params *Params, batch int, training bool) *Builder {
-	return &Builder{G: G.NewGraph(), Params: params, Training: training, Batch: batch, nodes: map[string]*G.Node{}}
+	return &Builder{G: G.NewGraph(), Params: params, Training: training, Batch: batch,
+		nodes: map[string]*G.Node{}, inputs: map[*G.Node]bool{}}
 }
 
 // Dtype returns the element type of the graph.
@@ -120,8 +123,15 @@ func (b *Builder) Input(name string, shape []int) (*G.Node, *tensor.Dense) {
 	full := append([]int{b.Batch}, shape...)
 	t := tensor.New(tensor.Of(b.Dtype()), tensor.WithShape(full...))
 	n := G.NewTensor(b.G, b.Dtype(), len(full), G.WithShape(full...), G.WithName(name), G.WithValue(t))
+	b.inputs[n] = true
 	return n, t
 }
+
+// IsInput reports whether n is a data input made by Input. Gorgonia runs
+// every node of the backward graph, wanted or not, so an op applied to an
+// input should not build the gradient with respect to it: for the first
+// Dense layer of an MLP that gradient is a fifth of all the GEMM work.
+func (b *Builder) IsInput(n *G.Node) bool { return b.inputs[n] }
 
 // Arch is an architecture: a network, the shape of one input example, and the
 // number of classes it scores. Builders such as mlp.New return one; Kind and

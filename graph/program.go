@@ -68,13 +68,16 @@ func compile(m *Model, batch int, training bool, rng *rand.Rand) (*Program, erro
 		}
 		G.Read(loss, &p.lossV)
 		p.names, p.nodes = b.ParamNodes()
-		if len(p.nodes) == 0 {
-			p.vm = G.NewTapeMachine(b.G)
-		} else if _, err := G.Grad(loss, p.nodes...); err != nil {
-			return nil, errors.Wrap(err, "differentiating the loss")
-		} else {
-			p.vm = G.NewTapeMachine(b.G, G.BindDualValues(p.nodes...))
+		if len(p.nodes) > 0 {
+			if _, err := G.Grad(loss, p.nodes...); err != nil {
+				return nil, errors.Wrap(err, "differentiating the loss")
+			}
 		}
+		// No BindDualValues: with it the machine adds every run's
+		// gradient into a stored one (GORGONIA.md item 7), an extra pass
+		// over every parameter per step; Params reads the gradient
+		// nodes' values instead.
+		p.vm = G.NewTapeMachine(b.G)
 	} else {
 		p.vm = G.NewTapeMachine(b.G)
 	}
@@ -130,34 +133,36 @@ func (p *Program) Logits() *tensor.Dense {
 	return t
 }
 
-// Params returns the trainable parameters and their gradients, for an
-// optimizer. The gradients are valid after the first Run; Gorgonia adds each
-// run's gradient to them (GORGONIA.md item 7), so the optimizer zeroes them.
+// Params returns the trainable parameters and their gradients from the last
+// Run, for an optimizer. The returned slice is reused by the next call.
 func (p *Program) Params() ([]optim.Param, error) {
-	if p.params != nil {
-		return p.params, nil
-	}
 	if !p.Training {
 		return nil, errors.New("an inference program has no gradients")
 	}
-	ps := make([]optim.Param, len(p.nodes))
+	if p.params == nil {
+		p.params = make([]optim.Param, len(p.nodes))
+	}
+	// The gradient tensors are re-read at every call: they are the values
+	// of the gradient nodes, which the machine may rebind between runs.
 	for i, n := range p.nodes {
-		gv, err := n.Grad()
-		if err != nil {
-			return nil, errors.Wrapf(err, "gradient of %s (run the program once first)", p.names[i])
+		d := n.Deriv()
+		if d == nil || d.Value() == nil {
+			p.params = nil
+			return nil, errors.Errorf("gradient of %s has no value (run the program once first)", p.names[i])
 		}
-		g, ok := gv.(*tensor.Dense)
+		g, ok := d.Value().(*tensor.Dense)
 		if !ok {
-			return nil, errors.Errorf("gradient of %s is a %T", p.names[i], gv)
+			p.params = nil
+			return nil, errors.Errorf("gradient of %s is a %T", p.names[i], d.Value())
 		}
 		v, ok := n.Value().(*tensor.Dense)
 		if !ok {
+			p.params = nil
 			return nil, errors.Errorf("value of %s is a %T", p.names[i], n.Value())
 		}
-		ps[i] = optim.Param{Name: p.names[i], Value: v, Grad: g}
+		p.params[i] = optim.Param{Name: p.names[i], Value: v, Grad: g}
 	}
-	p.params = ps
-	return ps, nil
+	return p.params, nil
 }
 
 // Graph returns the program's expression graph (for g.ToDot()).

@@ -164,3 +164,58 @@ func TestArchValidate(t *testing.T) {
 		t.Error("wrong class count accepted")
 	}
 }
+
+// TestProgramGradientsMatchFiniteDifferences checks the gradients a training
+// program hands the optimizer — the whole path: our ops, the fused loss, the
+// skipped input gradient and reading gradients without dual values —
+// against central differences of the program's own loss, in float64.
+func TestProgramGradientsMatchFiniteDifferences(t *testing.T) {
+	arch := Arch{Net: NewSequential(
+		Dense{Name: "fc1", In: 6, Out: 5}, Tanh{},
+		Dense{Name: "fc2", In: 5, Out: 3}), InShape: []int{6}, Classes: 3}
+	m, err := NewModel(arch, Float64, rand.New(rand.NewPCG(3, 3)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := m.Train(4, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(4, 4))
+	x, y := p.X.Data().([]float64), p.Y.Data().([]float64)
+	for i := range x {
+		x[i] = rng.NormFloat64()
+	}
+	for r := 0; r < 4; r++ {
+		y[r*3+r%3] = 1
+	}
+	// Two runs: the second's gradients must not include the first's.
+	for range 2 {
+		if err := p.Run(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	params, err := p.Params()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const h = 1e-6
+	for _, prm := range params {
+		grad := append([]float64(nil), prm.Grad.Data().([]float64)...)
+		w := prm.Value.Data().([]float64)
+		for i := range w {
+			orig := w[i]
+			w[i] = orig + h
+			_ = p.Run()
+			fp := p.Loss()
+			w[i] = orig - h
+			_ = p.Run()
+			fm := p.Loss()
+			w[i] = orig
+			num := (fp - fm) / (2 * h)
+			if math.Abs(num-grad[i]) > gradTol*math.Max(1, math.Abs(num)) {
+				t.Errorf("%s[%d]: gradient %v, finite difference %v", prm.Name, i, grad[i], num)
+			}
+		}
+	}
+}
