@@ -13,7 +13,7 @@ import (
 
 // Config says what Run measures and how. Its zero value measures every
 // available workload at GOMAXPROCS 2, 5 repeats of 50 timed steps each, with
-// gonum's BLAS.
+// tapestry's BLAS, as cmd/train runs.
 type Config struct {
 	// Workloads names the workloads to run, from Workloads. If Workloads is
 	// empty, every workload whose preset models.Preset accepts is run.
@@ -42,7 +42,7 @@ type Config struct {
 	JSON bool
 	// BLAS is the BLAS that Gorgonia's matrix multiplies and the
 	// convolutions use: "gonum" (gonum's pure Go, Gorgonia's default) or
-	// "tapestry" (package blas). If BLAS is "", "gonum" is used.
+	// "tapestry" (package blas). If BLAS is "", "tapestry" is used.
 	BLAS string
 	// Data is the folder of the MNIST files. If Data is "", mnist.Locate
 	// searches $MNIST_DIR, the GoMNIST module and the download cache.
@@ -92,7 +92,7 @@ func (c Config) withDefaults() Config {
 		c.Repeat = 5
 	}
 	if c.BLAS == "" {
-		c.BLAS = "gonum"
+		c.BLAS = "tapestry"
 	}
 	if c.Python == "" {
 		c.Python = "/usr/bin/python3"

@@ -58,7 +58,7 @@ func TestParseLists(t *testing.T) {
 func TestDefaults(t *testing.T) {
 	c := Config{}.withDefaults()
 	if !reflect.DeepEqual(c.Workloads, Available()) || !reflect.DeepEqual(c.Procs, []int{2}) ||
-		c.Steps != 50 || c.Warmup != 0 || c.Repeat != 5 || c.BLAS != "gonum" || c.Log == nil {
+		c.Steps != 50 || c.Warmup != 0 || c.Repeat != 5 || c.BLAS != "tapestry" || c.Log == nil {
 		t.Errorf("defaults %+v", c)
 	}
 	// mlp is always a preset (models.Presets), so it is always available.

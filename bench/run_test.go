@@ -73,7 +73,7 @@ func TestRunJSON(t *testing.T) {
 	num := func(k string) float64 { v, _ := got[k].(float64); return v }
 	// Batch 128 is the mlp workload's own; its FLOPs are TestFLOPsDefaultMLP's.
 	if got["workload"] != "mlp" || num("batch") != 128 || num("procs") != 1 || num("gomaxprocs") != 1 ||
-		got["blas"] != "gonum" || got["go_version"] != runtime.Version() || num("flops_per_step") != 513_540_096 {
+		got["blas"] != "tapestry" || got["go_version"] != runtime.Version() || num("flops_per_step") != 513_540_096 {
 		t.Errorf("identity fields wrong: %s", lines[0])
 	}
 	sps, med, p90 := num("samples_per_s"), num("ms_per_step_median"), num("ms_per_step_p90")

@@ -41,7 +41,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	warmup := fs.Int("warmup", 10, "untimed steps per repeat before the timed ones")
 	repeat := fs.Int("repeat", 5, "repeats (fresh measurements) the figures are medians of")
 	jsonOut := fs.Bool("json", false, "write one JSON object per workload to stdout (the table goes to stderr)")
-	blasName := fs.String("blas", "gonum", "BLAS: "+strings.Join(bench.BLASNames, ", "))
+	blasName := fs.String("blas", "tapestry", "BLAS: "+strings.Join(bench.BLASNames, ", "))
 	data := fs.String("data", "", "folder of the MNIST IDX files (default: $MNIST_DIR, the GoMNIST module, the download cache)")
 	seed := fs.Uint64("seed", 1, "seed for initialization, shuffling and dropout")
 	torch := fs.Bool("compare-torch", false, "also run the PyTorch peer on each workload, alternating repeats (needs python3-torch)")
