@@ -110,9 +110,13 @@ func (c Conv2D) Forward(b *Builder, x *G.Node) (*G.Node, error) {
 	var op G.Op
 	switch b.Dtype() {
 	case Float32:
-		op = newConv2dOp[float32](c.Name, g, c.Out, !c.NoBias)
+		o := newConv2dOp[float32](c.Name, g, c.Out, !c.NoBias)
+		o.noInputGrad = b.IsInput(x)
+		op = o
 	case Float64:
-		op = newConv2dOp[float64](c.Name, g, c.Out, !c.NoBias)
+		o := newConv2dOp[float64](c.Name, g, c.Out, !c.NoBias)
+		o.noInputGrad = b.IsInput(x)
+		op = o
 	default:
 		return nil, errors.Errorf("conv2d %s: unsupported dtype %v", c.Name, b.Dtype())
 	}

@@ -21,11 +21,16 @@ import (
 //	x: [B, C, H, W], w: [Out, C, KH, KW], bias: [Out] → y: [B, Out, OH, OW]
 //
 // For each image, im2col into a per-part buffer [C·KH·KW, OH·OW], then one
-// GEMM y[b] = w · col writes the output channels in NCHW order directly.
-// Images are split among a fixed set of workers (opworkers.go).
+// GEMM y[b] = w · col writes the output channels in NCHW order directly; or,
+// for a stride-1 unpadded kernel, the shifted-window GEMMs of
+// conv2d_shift.go, without im2col. Images are split among a fixed set of
+// workers (opworkers.go).
 type conv2dOp[T opFloat] struct {
 	convShapes
 	bias bool
+	// noInputGrad skips the input's gradient: the input is data, and
+	// Gorgonia would run the backward op whether or not anything reads it.
+	noInputGrad bool
 
 	gemm  gemmFunc[T]
 	parts int
@@ -37,6 +42,10 @@ type conv2dOp[T opFloat] struct {
 	x, w, b, yd []T
 	y           *tensor.Dense
 	cols        [][]T
+	// wt (the weight by tap) and the wide outputs, one per part, are the
+	// shifted-window form's.
+	wt    []T
+	wides [][]T
 }
 
 func newConv2dOp[T opFloat](name string, g convGeom, out int, bias bool) *conv2dOp[T] {
@@ -83,20 +92,39 @@ func (op *conv2dOp[T]) Do(inputs ...G.Value) (G.Value, error) {
 		}
 	}
 	op.yd = opOutput[T](&op.y, op.yShape...)
-	if op.cols == nil && !op.g.identity() {
-		op.cols = make([][]T, op.parts)
-		for i := range op.cols {
-			op.cols[i] = make([]T, op.g.colRows()*op.g.outPlane())
+	switch {
+	case op.g.shiftable():
+		if op.wt == nil {
+			op.wt = make([]T, len(op.w))
+			op.wides = newPartBufs[T](op.parts, op.out*op.g.wideLen())
 		}
+		tapWeights(op.g, op.out, op.w, op.wt)
+	case op.cols == nil && !op.g.identity():
+		op.cols = newPartBufs[T](op.parts, op.g.colRows()*op.g.outPlane())
 	}
 	runOpJob(op, op.g.B, op.parts, &op.wg)
 	op.x, op.w, op.b = nil, nil, nil
 	return op.y, nil
 }
 
+// newPartBufs makes parts zeroed buffers of n elements.
+func newPartBufs[T opFloat](parts, n int) [][]T {
+	bufs := make([][]T, parts)
+	for i := range bufs {
+		bufs[i] = make([]T, n)
+	}
+	return bufs
+}
+
 func (op *conv2dOp[T]) runPart(p, lo, hi int) {
 	g := op.g
 	P, K, in := g.outPlane(), g.colRows(), g.inSize()
+	if g.shiftable() {
+		for b := lo; b < hi; b++ {
+			shiftForward(op.gemm, g, op.out, op.wt, op.x[b*in:(b+1)*in], op.b, op.wides[p], op.yd[b*op.out*P:(b+1)*op.out*P])
+		}
+		return
+	}
 	for b := lo; b < hi; b++ {
 		xb := op.x[b*in : (b+1)*in]
 		col := xb
@@ -136,7 +164,7 @@ func (op *conv2dOp[T]) WriteHash(h hash.Hash) { fmt.Fprintf(h, "%v %v", op, opDt
 func (op *conv2dOp[T]) Hashcode() uint32 { return opHash(op) }
 
 func (op *conv2dOp[T]) String() string {
-	return fmt.Sprintf("Conv2D %s %v→%v %s bias=%t", op.name, op.xShape, op.yShape, op.g.window(), op.bias)
+	return fmt.Sprintf("Conv2D %s %v→%v %s bias=%t nodx=%t", op.name, op.xShape, op.yShape, op.g.window(), op.bias, op.noInputGrad)
 }
 
 // DiffWRT implements gorgonia.SDOp.
@@ -145,19 +173,23 @@ func (op *conv2dOp[T]) DiffWRT(n int) []bool {
 	for i := range d {
 		d[i] = true
 	}
+	d[0] = !op.noInputGrad
 	return d
 }
 
-// SymDiff implements gorgonia.SDOp: dx from (w, dy), dw from (x, dy), and
-// dbias from dy.
+// SymDiff implements gorgonia.SDOp: dx from (w, dy) unless the input is
+// data, dw from (x, dy), and dbias from dy.
 func (op *conv2dOp[T]) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	if len(inputs) != op.Arity() {
 		return nil, errors.Errorf("%v: %d inputs, want %d", op, len(inputs), op.Arity())
 	}
 	x, w := inputs[0], inputs[1]
-	dx, err := G.ApplyOp(&conv2dInputGradOp[T]{conv2dGrad: op.grad(op.g.B)}, w, grad)
-	if err != nil {
-		return nil, errors.Wrapf(err, "%v: input gradient", op)
+	var dx *G.Node
+	if !op.noInputGrad {
+		var err error
+		if dx, err = G.ApplyOp(&conv2dInputGradOp[T]{conv2dGrad: op.grad(op.g.B)}, w, grad); err != nil {
+			return nil, errors.Wrapf(err, "%v: input gradient", op)
+		}
 	}
 	dw, err := G.ApplyOp(&conv2dWeightGradOp[T]{conv2dGrad: op.grad(op.g.B)}, x, grad)
 	if err != nil {
@@ -222,6 +254,8 @@ type conv2dInputGradOp[T opFloat] struct {
 	w, dy, dxd []T
 	dx         *tensor.Dense
 	cols       [][]T
+	wt         []T   // the shifted-window form's weight by tap
+	wides      [][]T // and widened dy, one per part
 }
 
 func (op *conv2dInputGradOp[T]) Arity() int { return 2 }
@@ -248,11 +282,15 @@ func (op *conv2dInputGradOp[T]) Do(inputs ...G.Value) (G.Value, error) {
 		return nil, err
 	}
 	op.dxd = opOutput[T](&op.dx, op.xShape...)
-	if op.cols == nil && !op.g.identity() {
-		op.cols = make([][]T, op.parts)
-		for i := range op.cols {
-			op.cols[i] = make([]T, op.g.colRows()*op.g.outPlane())
+	switch {
+	case op.g.shiftable():
+		if op.wt == nil {
+			op.wt = make([]T, len(op.w))
+			op.wides = newPartBufs[T](op.parts, op.out*op.g.wideLen())
 		}
+		tapWeights(op.g, op.out, op.w, op.wt)
+	case op.cols == nil && !op.g.identity():
+		op.cols = newPartBufs[T](op.parts, op.g.colRows()*op.g.outPlane())
 	}
 	runOpJob(op, op.g.B, op.parts, &op.wg)
 	op.w, op.dy = nil, nil
@@ -262,6 +300,13 @@ func (op *conv2dInputGradOp[T]) Do(inputs ...G.Value) (G.Value, error) {
 func (op *conv2dInputGradOp[T]) runPart(p, lo, hi int) {
 	g := op.g
 	P, K, in := g.outPlane(), g.colRows(), g.inSize()
+	if g.shiftable() {
+		for b := lo; b < hi; b++ {
+			widen(g, op.out, op.dy[b*op.out*P:(b+1)*op.out*P], op.wides[p])
+			shiftInputGrad(op.gemm, g, op.out, op.wt, op.wides[p], op.dxd[b*in:(b+1)*in])
+		}
+		return
+	}
 	for b := lo; b < hi; b++ {
 		dyb := op.dy[b*op.out*P : (b+1)*op.out*P]
 		dxb := op.dxd[b*in : (b+1)*in]
@@ -287,6 +332,9 @@ type conv2dWeightGradOp[T opFloat] struct {
 	dw       *tensor.Dense
 	partials [][]T // partials[0] is dw's own storage
 	cols     [][]T
+	// The shifted-window form sums each part's images into its own
+	// [KH·KW, Out, C] buffer (taps), from widened dy (wides).
+	taps, wides [][]T
 }
 
 func (op *conv2dWeightGradOp[T]) Arity() int { return 2 }
@@ -313,6 +361,16 @@ func (op *conv2dWeightGradOp[T]) Do(inputs ...G.Value) (G.Value, error) {
 		return nil, err
 	}
 	dw := opOutput[T](&op.dw, op.wShape...)
+	if op.g.shiftable() {
+		if op.taps == nil {
+			op.taps = newPartBufs[T](op.parts, len(dw))
+			op.wides = newPartBufs[T](op.parts, op.out*op.g.wideLen())
+		}
+		runOpJob(op, op.g.B, op.parts, &op.wg)
+		op.gatherTaps(dw)
+		op.x, op.dy = nil, nil
+		return op.dw, nil
+	}
 	if op.partials == nil {
 		op.partials = make([][]T, op.parts)
 		op.partials[0] = dw
@@ -336,9 +394,42 @@ func (op *conv2dWeightGradOp[T]) Do(inputs ...G.Value) (G.Value, error) {
 	return op.dw, nil
 }
 
+// gatherTaps sums the parts' tap-major buffers, in part order, into dw
+// [Out, C, KH, KW].
+func (op *conv2dWeightGradOp[T]) gatherTaps(dw []T) {
+	taps, C := op.g.KH*op.g.KW, op.g.C
+	for t := range taps {
+		for o := range op.out {
+			for c := range C {
+				i := (t*op.out+o)*C + c
+				s := op.taps[0][i]
+				for _, part := range op.taps[1:] {
+					s += part[i]
+				}
+				dw[(o*C+c)*taps+t] = s
+			}
+		}
+	}
+}
+
 func (op *conv2dWeightGradOp[T]) runPart(p, lo, hi int) {
 	g := op.g
 	P, K, in := g.outPlane(), g.colRows(), g.inSize()
+	if g.shiftable() {
+		acc := op.taps[p]
+		if lo == hi {
+			clear(acc)
+		}
+		for b := lo; b < hi; b++ {
+			var beta T
+			if b > lo {
+				beta = 1
+			}
+			widen(g, op.out, op.dy[b*op.out*P:(b+1)*op.out*P], op.wides[p])
+			shiftWeightGrad(op.gemm, g, op.out, op.x[b*in:(b+1)*in], op.wides[p], beta, acc)
+		}
+		return
+	}
 	acc := op.partials[p]
 	if lo == hi {
 		clear(acc)
@@ -397,13 +488,23 @@ func (op *conv2dBiasGradOp[T]) Do(inputs ...G.Value) (G.Value, error) {
 func (op *conv2dBiasGradOp[T]) runPart(_, lo, hi int) {
 	P := op.g.outPlane()
 	for o := lo; o < hi; o++ {
-		var s float64
+		// Four running sums, so that the adds do not wait on one another;
+		// always combined in the same order.
+		var s0, s1, s2, s3 float64
 		for b := 0; b < op.g.B; b++ {
-			for _, v := range op.dy[(b*op.out+o)*P : (b*op.out+o+1)*P] {
-				s += float64(v)
+			row := op.dy[(b*op.out+o)*P : (b*op.out+o+1)*P]
+			i := 0
+			for ; i+4 <= len(row); i += 4 {
+				s0 += float64(row[i])
+				s1 += float64(row[i+1])
+				s2 += float64(row[i+2])
+				s3 += float64(row[i+3])
+			}
+			for ; i < len(row); i++ {
+				s0 += float64(row[i])
 			}
 		}
-		op.dbd[o] = T(s)
+		op.dbd[o] = T((s0 + s1) + (s2 + s3))
 	}
 }
 

@@ -21,6 +21,8 @@ func TestConv2DGradients(t *testing.T) {
 		{"non-square", Conv2D{Name: "c", In: 1, Out: 2, Kernel: [2]int{2, 3}, Stride: [2]int{1, 2}, Pad: [2]int{0, 1}}, []int{1, 4, 5}},
 		{"no-bias", Conv2D{Name: "c", In: 3, Out: 2, Kernel: [2]int{2, 2}, NoBias: true}, []int{3, 4, 4}},
 		{"1x1", Conv2D{Name: "c", In: 3, Out: 4, Kernel: [2]int{1, 1}}, []int{3, 3, 2}},
+		// Enough channels for the shifted-window form (conv2d_shift.go).
+		{"3x3-shifted", Conv2D{Name: "c", In: shiftMinChannels, Out: 2, Kernel: [2]int{3, 2}}, []int{shiftMinChannels, 4, 5}},
 		{"two-layers", NewSequential(
 			Conv2D{Name: "c1", In: 1, Out: 2, Kernel: [2]int{3, 3}, Pad: [2]int{1, 1}}, Tanh{},
 			Conv2D{Name: "c2", In: 2, Out: 2, Kernel: [2]int{2, 2}, Stride: [2]int{2, 2}}), []int{1, 4, 4}},
@@ -161,24 +163,30 @@ func TestConv2DDefaultInit(t *testing.T) {
 // gonum's GEMM stays serial (it allocates goroutines for 4 or more 64×64
 // blocks), so every allocation counted is ours.
 func TestConv2DOpsDoNotAllocate(t *testing.T) {
-	ops := newConvBench[float32](4, 3, 8, 8, 4, 3)
-	ops.run() // warm-up: outputs and scratch buffers are made here
-	if n := testing.AllocsPerRun(5, ops.run); n != 0 {
-		t.Errorf("conv forward+backward allocates %v times per run, want 0", n)
+	// 3 channels take im2col, shiftMinChannels the shifted-window form.
+	for _, in := range []int{3, shiftMinChannels} {
+		ops := newConvBench[float32](4, in, 8, 8, 4, 3)
+		ops.run() // warm-up: outputs and scratch buffers are made here
+		if n := testing.AllocsPerRun(5, ops.run); n != 0 {
+			t.Errorf("conv forward+backward with %d channels allocates %v times per run, want 0", in, n)
+		}
 	}
 }
 
 // TestConv2DBackwardIsReproducible runs the weight gradient twice and
 // requires the same bits: the parts are summed in a fixed order.
 func TestConv2DBackwardIsReproducible(t *testing.T) {
-	ops := newConvBench[float32](7, 3, 9, 9, 5, 3)
-	ops.run()
-	first := append([]float32(nil), elems[float32](ops.dw.dw)...)
-	for range 3 {
+	// 3 channels take im2col, shiftMinChannels the shifted-window form.
+	for _, in := range []int{3, shiftMinChannels} {
+		ops := newConvBench[float32](7, in, 9, 9, 5, 3)
 		ops.run()
-		for i, v := range elems[float32](ops.dw.dw) {
-			if v != first[i] {
-				t.Fatalf("dw[%d] = %v, then %v", i, first[i], v)
+		first := append([]float32(nil), elems[float32](ops.dw.dw)...)
+		for range 3 {
+			ops.run()
+			for i, v := range elems[float32](ops.dw.dw) {
+				if v != first[i] {
+					t.Fatalf("%d channels: dw[%d] = %v, then %v", in, i, first[i], v)
+				}
 			}
 		}
 	}
@@ -312,5 +320,39 @@ func opTestClose(t *testing.T, got, want []float64, tol float64) {
 		if math.Abs(got[i]-want[i]) > tol*math.Max(1, math.Abs(want[i])) || math.IsNaN(got[i]) {
 			t.Fatalf("value %d: got %v, want %v (all: %v)", i, got[i], want[i], got)
 		}
+	}
+}
+
+// TestConv2DSkipsDataInputGradient: a convolution applied to a data input
+// (Builder.Input) builds no input-gradient op, one applied to another
+// layer's output does.
+func TestConv2DSkipsDataInputGradient(t *testing.T) {
+	net := NewSequential(
+		Conv2D{Name: "c1", In: 1, Out: 2, Kernel: [2]int{3, 3}}, ReLU{},
+		Conv2D{Name: "c2", In: 2, Out: 2, Kernel: [2]int{2, 2}})
+	params := NewParams(tensor.Float32)
+	for _, spec := range net.Params() {
+		if _, err := params.Add(spec, rand.New(rand.NewPCG(1, 2))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := NewBuilder(params, 2, true)
+	xn, _ := b.Input("x", []int{1, 6, 6})
+	y, err := net.Forward(b, xn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, nodes := b.ParamNodes()
+	if _, err := G.Grad(G.Must(G.Sum(y)), nodes...); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, n := range b.G.AllNodes() {
+		if op, ok := n.Op().(*conv2dInputGradOp[float32]); ok {
+			names = append(names, op.name)
+		}
+	}
+	if len(names) != 1 || names[0] != "c2" {
+		t.Errorf("input-gradient ops for %v, want only c2's", names)
 	}
 }

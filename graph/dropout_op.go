@@ -25,6 +25,7 @@ type dropoutOp[T opFloat] struct {
 	p     float64
 	shape []int
 	y     *tensor.Dense
+	par   elemwise[T]
 }
 
 func newDropoutOp[T opFloat](name string, p float64, shape []int) *dropoutOp[T] {
@@ -58,8 +59,7 @@ func (op *dropoutOp[T]) Do(inputs ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	y := opOutput[T](&op.y, op.shape...)
-	mulInto(y, x, mask)
+	op.par.run(elemMul, opOutput[T](&op.y, op.shape...), x, mask)
 	return op.y, nil
 }
 
@@ -115,6 +115,7 @@ type dropoutGradOp[T opFloat] struct {
 	p     float64
 	shape []int
 	dx    *tensor.Dense
+	par   elemwise[T]
 }
 
 func (op *dropoutGradOp[T]) Arity() int { return 2 }
@@ -146,8 +147,7 @@ func (op *dropoutGradOp[T]) Do(inputs ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	dx := opOutput[T](&op.dx, op.shape...)
-	mulInto(dx, dy, mask)
+	op.par.run(elemMul, opOutput[T](&op.dx, op.shape...), dy, mask)
 	return op.dx, nil
 }
 

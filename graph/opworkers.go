@@ -81,3 +81,48 @@ func runOpJob(job opJob, n, parts int, wg *sync.WaitGroup) {
 	job.runPart(0, 0, n/parts)
 	wg.Wait()
 }
+
+// elemwiseMinPart is the fewest elements worth handing to another worker:
+// below ~32k a pass over the elements takes microseconds, about what waking
+// a worker costs.
+const elemwiseMinPart = 1 << 15
+
+// elemKernel names an elementwise kernel. It is a number rather than a func
+// value because a generic function taken as a value inside generic code
+// allocates a closure at every run.
+type elemKernel int
+
+const (
+	elemReLU     elemKernel = iota // dst = relu(a)
+	elemReLUGrad                   // dst = b where a ≥ 0, else 0
+	elemMul                        // dst = a⊙b
+)
+
+// elemwise runs an elementwise kernel over the workers, each part on its
+// own range of the elements. Since each element is computed alone, the
+// split does not change any result.
+type elemwise[T opFloat] struct {
+	kernel    elemKernel
+	dst, a, b []T
+	wg        sync.WaitGroup
+}
+
+// run sets dst = kernel(a, b) elementwise; b is nil for a kernel that reads
+// only a.
+func (e *elemwise[T]) run(kernel elemKernel, dst, a, b []T) {
+	e.kernel, e.dst, e.a, e.b = kernel, dst, a, b
+	runOpJob(e, len(dst), opParts(len(dst)/elemwiseMinPart), &e.wg)
+	e.dst, e.a, e.b = nil, nil, nil
+}
+
+func (e *elemwise[T]) runPart(_, lo, hi int) {
+	dst, a := e.dst[lo:hi], e.a[lo:hi]
+	switch e.kernel {
+	case elemReLU:
+		reluForward(dst, a)
+	case elemReLUGrad:
+		reluBackward(dst, a, e.b[lo:hi])
+	case elemMul:
+		mulInto(dst, a, e.b[lo:hi])
+	}
+}

@@ -101,6 +101,10 @@ func (op *maxPoolOp[T]) runPart(_, lo, hi int) {
 		x := op.x[q*in : (q+1)*in]
 		y := op.yd[q*out : (q+1)*out]
 		arg := op.argmax[q*out : (q+1)*out]
+		if g.KH == 2 && g.KW == 2 && g.SH == 2 && g.SW == 2 && g.PH == 0 && g.PW == 0 {
+			maxPool2x2(g, x, y, arg)
+			continue
+		}
 		for oh := 0; oh < g.OH; oh++ {
 			for ow := 0; ow < g.OW; ow++ {
 				h0, h1, w0, w1 := g.poolWindow(oh, ow)
@@ -121,6 +125,44 @@ func (op *maxPoolOp[T]) runPart(_, lo, hi int) {
 			}
 		}
 	}
+}
+
+// maxPool2x2 is runPart's inner loop for one plane and the commonest window,
+// 2×2 with stride 2 and no padding. It picks the same element as the general
+// loop's row-by-row scan (a later element wins only if strictly greater, or
+// if it is the first NaN) as a tournament: the first maximum of each row's
+// pair, then of the two, which is the scan's first maximum. Each match is
+// computed without a branch (later2i): which element of a window is largest
+// is random, and the branchy scan spent most of its time in mispredictions.
+func maxPool2x2[T opFloat](g convGeom, x, y []T, arg []int32) {
+	for oh := 0; oh < g.OH; oh++ {
+		i0 := 2 * oh * g.W
+		r := x[i0 : i0+g.W+2*g.OW]
+		yr := y[oh*g.OW : (oh+1)*g.OW]
+		ar := arg[oh*g.OW : (oh+1)*g.OW]
+		for ow := range yr {
+			j := 2 * ow
+			top := j + later2i(r[j], r[j+1])
+			bot := g.W + j + later2i(r[g.W+j], r[g.W+j+1])
+			best := top + later2i(r[top], r[bot])*(bot-top)
+			yr[ow] = r[best]
+			ar[ow] = int32(i0 + best)
+		}
+	}
+}
+
+// later2i is 1 if b, scanned after a, replaces it as the maximum: b > a, or
+// b is NaN and a is not. That is b ≰ a (true also when either is NaN) with
+// a not NaN. Each comparison becomes a flag, not a branch.
+func later2i[T opFloat](a, b T) int {
+	var notLE, aNum int
+	if !(b <= a) {
+		notLE = 1
+	}
+	if a == a {
+		aNum = 1
+	}
+	return notLE & aNum
 }
 
 // SymDiff implements gorgonia.SDOp.

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -178,5 +179,47 @@ func TestOpOutputShapeRestored(t *testing.T) {
 	}
 	if want := (tensor.Shape{2, 3, 2, 2}); !y.Shape().Eq(want) {
 		t.Errorf("second run's output has shape %v, want %v", y.Shape(), want)
+	}
+}
+
+// TestMaxPool2x2MatchesWindowScan: the unrolled 2×2 stride-2 path gives the
+// maxima and argmax of a plain row-by-row scan of each window, where the
+// first of equal maxima wins and a NaN wins, on odd-sized planes (the last
+// row and column are not read) with ties and NaNs.
+func TestMaxPool2x2MatchesWindowScan(t *testing.T) {
+	g := newConvGeom(2, 3, 7, 9, [2]int{2, 2}, [2]int{2, 2}, [2]int{0, 0})
+	op := newMaxPoolOp[float32](g)
+	rng := rand.New(rand.NewPCG(3, 4))
+	x := tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(op.xShape...))
+	xs := x.Data().([]float32)
+	for i := range xs {
+		// Few distinct values, so that windows hold ties.
+		xs[i] = float32(rng.IntN(4))
+		if rng.IntN(20) == 0 {
+			xs[i] = float32(math.NaN())
+		}
+	}
+	v, err := op.Do(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ys := v.(*tensor.Dense).Data().([]float32)
+	for q := 0; q < g.B*g.C; q++ {
+		plane := xs[q*g.H*g.W:]
+		for oh := 0; oh < g.OH; oh++ {
+			for ow := 0; ow < g.OW; ow++ {
+				best := 2*oh*g.W + 2*ow
+				for _, i := range []int{best + 1, best + g.W, best + g.W + 1} {
+					if v, bv := plane[i], plane[best]; v > bv || (v != v && bv == bv) {
+						best = i
+					}
+				}
+				o := q*g.OH*g.OW + oh*g.OW + ow
+				got, want := ys[o], plane[best]
+				if op.argmax[o] != int32(best) || (got != want && !(got != got && want != want)) {
+					t.Fatalf("plane %d output (%d,%d): %v at %d, want %v at %d", q, oh, ow, got, op.argmax[o], want, best)
+				}
+			}
+		}
 	}
 }

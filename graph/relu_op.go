@@ -20,6 +20,7 @@ import (
 type reluOp[T opFloat] struct {
 	shape []int
 	y     *tensor.Dense
+	par   elemwise[T]
 }
 
 func newReLUOp[T opFloat](shape []int) *reluOp[T] {
@@ -49,7 +50,7 @@ func (op *reluOp[T]) Do(inputs ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	reluForward(opOutput[T](&op.y, op.shape...), x)
+	op.par.run(elemReLU, opOutput[T](&op.y, op.shape...), x, nil)
 	return op.y, nil
 }
 
@@ -94,6 +95,7 @@ func (op *reluOp[T]) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, err
 type reluGradOp[T opFloat] struct {
 	shape []int
 	dx    *tensor.Dense
+	par   elemwise[T]
 }
 
 func (op *reluGradOp[T]) Arity() int { return 2 }
@@ -123,7 +125,7 @@ func (op *reluGradOp[T]) Do(inputs ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	reluBackward(opOutput[T](&op.dx, op.shape...), x, dy)
+	op.par.run(elemReLUGrad, opOutput[T](&op.dx, op.shape...), x, dy)
 	return op.dx, nil
 }
 
