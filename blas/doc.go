@@ -47,7 +47,13 @@
 //
 // A multiply large enough (m·n·k ≥ 2¹⁸ multiply-adds per goroutine) is split
 // over GOMAXPROCS goroutines along M or N, whichever is larger, in whole
-// tiles; each part packs its own operands and owns a block of C. The
+// tiles; each part owns a block of C. Split along N, each part packs its own
+// columns of op(B); split along M, where every part needs all of op(B), it
+// is packed once, shared out over the goroutines, and the parts then read
+// it (up to 2²¹ elements; beyond, each part packs its own). The goroutines
+// claim parts rather than being assigned them, and a split along M has up
+// to 4 parts per goroutine, so that when another process holds a core the
+// caller takes over the late worker's parts instead of waiting for it. The
 // goroutines are long-lived workers, and the packing buffers come from a
 // sync.Pool, so a call allocates nothing in steady state.
 //

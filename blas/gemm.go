@@ -2,7 +2,7 @@ package blas
 
 import (
 	"runtime"
-	"sync"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -17,6 +17,15 @@ const minWorkPerGoroutine = 1 << 18
 // lda = 2048 floats, 384 rows of 8 KiB stride share a few sets of L1 and L2
 // and evict one another, and packing is faster.
 const maxTransSpan = 1 << 20
+
+// maxSharedB is the most elements of op(B), padded to whole micro-panels,
+// that a GEMM split along M packs once for all its parts rather than once
+// per part: 8 MiB of float32, so that 1024² is shared and 2048² is not.
+const maxSharedB = 1 << 21
+
+// partsPerGoroutine is how many parts a GEMM split along M with a shared
+// op(B) is cut into per goroutine, work permitting.
+const partsPerGoroutine = 4
 
 // gemm computes C = alpha*op(A)*op(B) + beta*C with the arguments already
 // checked, m and n positive, and not the no-op case of beta = 1 with
@@ -47,10 +56,19 @@ func gemm[T float](ks *kernel[T], aTrans, bTrans bool, m, n, k int, alpha T, a [
 		tiles = tilesM
 	}
 	parts = min(parts, tiles)
+	// Split along M, every part multiplies by all of op(B): pack it once,
+	// shared out over the goroutines, rather than once per part.
+	sharedB := splitM && tilesN*ks.nr*k <= maxSharedB
+	if parts > 1 && sharedB {
+		// More parts than goroutines cost nothing more to pack, and let
+		// the caller take over the parts of a worker that starts late
+		// because another process holds its core.
+		parts = int(min(float64(tiles), float64(parts*partsPerGoroutine), max(1, work/minWorkPerGoroutine)))
+	}
 
 	if parts == 1 {
 		ws := ks.getWorkspace()
-		gemmSerial(ks, ws, aTrans, bTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		gemmSerial(ks, ws, aTrans, bTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nil)
 		ks.putWorkspace(ws)
 		return
 	}
@@ -65,16 +83,75 @@ func gemm[T float](ks *kernel[T], aTrans, bTrans bool, m, n, k int, alpha T, a [
 		alpha: alpha, beta: beta,
 		a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc,
 	}
-	runParallel(j, parts, &j.wg)
-	j.gemmArgs = gemmArgs[T]{} // drop the references to the caller's slices
-	ks.jobs.Put(j)
+	var bp *[]T
+	var bws *workspace[T]
+	if size := tilesN * ks.nr * k; sharedB {
+		// With op(B) packed already, no part uses its workspace's B
+		// block, so one serves for the shared op(B) if big enough; it
+		// usually is, and a workspace is likelier than a bigger buffer to
+		// be in the pool already.
+		if bws = ks.getWorkspace(); size <= len(bws.b) {
+			j.bp = bws.b[:size]
+		} else {
+			ks.putWorkspace(bws)
+			bws, bp = nil, ks.getPacked(size)
+			j.bp = (*bp)[:size]
+		}
+		j.live.Store(2)
+		runParallel((*packJob[T])(j), min(parts, tilesN))
+	} else {
+		j.live.Store(1)
+	}
+	runParallel(j, parts)
+	if bp != nil {
+		ks.packed.Put(bp)
+	}
+	if bws != nil {
+		ks.putWorkspace(bws)
+	}
 }
 
 // gemmJob is one GEMM split into parts along M or N; each part owns a
 // disjoint block of C, so the parts need no synchronisation.
 type gemmJob[T float] struct {
 	gemmArgs[T]
-	wg sync.WaitGroup
+	s     sched // of the multiply
+	packS sched // of the packing of a shared op(B), if bp is set
+	// live counts the scheds that still have goroutines reading the job,
+	// so that it is reused only once both are done with it.
+	live atomic.Int32
+}
+
+func (j *gemmJob[T]) sched() *sched { return &j.s }
+
+func (j *gemmJob[T]) release() {
+	if j.live.Add(-1) > 0 {
+		return
+	}
+	ks := j.ks
+	j.gemmArgs = gemmArgs[T]{} // drop the references to the caller's slices
+	ks.jobs.Put(j)
+}
+
+// packJob is the first phase of a gemmJob with a shared op(B): packing its
+// micro-panels, shared out in runs of whole panels.
+type packJob[T float] gemmJob[T]
+
+func (p *packJob[T]) sched() *sched { return &p.packS }
+
+func (p *packJob[T]) release() { (*gemmJob[T])(p).release() }
+
+func (p *packJob[T]) run(part int) {
+	NR := p.ks.nr
+	panels := (p.n + NR - 1) / NR
+	q0, q1 := part*panels/int(p.packS.parts), (part+1)*panels/int(p.packS.parts)
+	if q0 >= q1 {
+		return
+	}
+	// Panel q over the whole of k starts at q*NR*k, the layout that packB
+	// gives a block of kc = k.
+	j0 := q0 * NR
+	packB(p.bTrans, p.b, p.ldb, 0, j0, p.k, min(p.n, q1*NR)-j0, NR, p.bp[j0*p.k:])
 }
 
 type gemmArgs[T float] struct {
@@ -84,6 +161,9 @@ type gemmArgs[T float] struct {
 	alpha, beta            T
 	a, b, c                []T
 	lda, ldb, ldc          int
+	// bp, if not nil, is all of op(B) packed in NR-wide micro-panels of k
+	// rows, which the parts share.
+	bp []T
 }
 
 func (j *gemmJob[T]) run(part int) {
@@ -117,7 +197,7 @@ func (j *gemmJob[T]) run(part int) {
 		c = c[lo:]
 	}
 	ws := j.ks.getWorkspace()
-	gemmSerial(j.ks, ws, j.aTrans, j.bTrans, m, n, j.k, j.alpha, a, j.lda, b, j.ldb, j.beta, c, j.ldc)
+	gemmSerial(j.ks, ws, j.aTrans, j.bTrans, m, n, j.k, j.alpha, a, j.lda, b, j.ldb, j.beta, c, j.ldc, j.bp)
 	j.ks.putWorkspace(ws)
 }
 
@@ -134,7 +214,9 @@ func (j *gemmJob[T]) run(part int) {
 //	      for jr in steps of NR: micro-kernel on C[ic:ic+MR, jc+jr:jc+jr+NR]
 //
 // The first rank-kc update applies beta, the following ones add to C.
-func gemmSerial[T float](ks *kernel[T], ws *workspace[T], aTrans, bTrans bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+// If bp is not nil, it is op(B) already packed in micro-panels of all k
+// rows (see packJob), and B is not read.
+func gemmSerial[T float](ks *kernel[T], ws *workspace[T], aTrans, bTrans bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int, bp []T) {
 	NR := ks.nr
 	transSpan := maxTransSpan / int(unsafe.Sizeof(T(0)))
 	// Even blocks: k = 400 is two updates of 200, not 384 and 16.
@@ -145,7 +227,13 @@ func gemmSerial[T float](ks *kernel[T], ws *workspace[T], aTrans, bTrans bool, m
 		ncur := min(nc, n-jc)
 		for pc := 0; pc < k; pc += kc {
 			kcur := min(kc, k-pc)
-			packB(bTrans, b, ldb, pc, jc, kcur, ncur, NR, ws.b)
+			// Micro-panel jr/NR of the block is at bpan[jr*bstep].
+			bpan, bstep := ws.b, kcur
+			if bp != nil {
+				bpan, bstep = bp[jc*k+pc*NR:], k
+			} else {
+				packB(bTrans, b, ldb, pc, jc, kcur, ncur, NR, ws.b)
+			}
 			bet := beta
 			if pc > 0 {
 				bet = 1
@@ -172,7 +260,7 @@ func gemmSerial[T float](ks *kernel[T], ws *workspace[T], aTrans, bTrans bool, m
 				}
 				for jr := 0; jr < ncur; jr += NR {
 					nr := min(NR, ncur-jr)
-					fn(kcur, ap, ld, &ws.b[jr*kcur], &c[crow+jr], ldc, mr, nr, alpha, bet)
+					fn(kcur, ap, ld, &bpan[jr*bstep], &c[crow+jr], ldc, mr, nr, alpha, bet)
 				}
 				ic += tl.mr
 			}

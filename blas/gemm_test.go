@@ -250,6 +250,13 @@ func TestGemmParallelSplits(t *testing.T) {
 		{tA: blas.Trans, tB: blas.NoTrans, m: 67, n: 301, k: 129, alpha: -1.5, beta: 1},  // split N
 		{tA: blas.NoTrans, tB: blas.Trans, m: 200, n: 10, k: 512, alpha: 0.5, beta: 0.5}, // n has one tile
 		{tA: blas.Trans, tB: blas.Trans, m: 5, n: 700, k: 300, alpha: 1, beta: -1.5},     // m has one tile
+		// Split M with op(B) packed once for all parts, over more than one
+		// block of kc (384 and 256 on AVX-512) and of nc (640 and 480).
+		{tA: blas.NoTrans, tB: blas.Trans, m: 661, n: 650, k: 40, alpha: 1, beta: 0.5},
+		{tA: blas.Trans, tB: blas.NoTrans, m: 300, n: 100, k: 401, alpha: 2, beta: 0},
+		// A shared op(B) bigger than a workspace's B block (kc×nc) for the
+		// AVX2 and Go kernels (256×256), which takes a buffer of its own.
+		{tA: blas.NoTrans, tB: blas.NoTrans, m: 400, n: 330, k: 300, alpha: 1, beta: 0},
 	}
 	forEachKernel(t, func(t *testing.T) {
 		r := rand.New(rand.NewPCG(1, 3))

@@ -42,6 +42,7 @@ type kernel[T float] struct {
 
 	workspaces sync.Pool // of *workspace[T] sized for this kernel
 	jobs       sync.Pool // of *gemmJob[T]
+	packed     sync.Pool // of *[]T, op(B) packed for all parts of a gemmJob
 }
 
 // mr is the tallest tile height.
@@ -103,6 +104,20 @@ func (ks *kernel[T]) getWorkspace() *workspace[T] {
 }
 
 func (ks *kernel[T]) putWorkspace(ws *workspace[T]) { ks.workspaces.Put(ws) }
+
+// getPacked returns a buffer of at least n elements for a shared packed
+// op(B), to be put back into ks.packed. Its length is its capacity, so that
+// a buffer grown once serves every smaller GEMM after it.
+func (ks *kernel[T]) getPacked(n int) *[]T {
+	p, _ := ks.packed.Get().(*[]T)
+	if p == nil {
+		p = new([]T)
+	}
+	if len(*p) < n {
+		*p = alignedSlice[T](n)
+	}
+	return p
+}
 
 // alignedSlice returns a zeroed slice of n elements starting on a cache line.
 func alignedSlice[T float](n int) []T {

@@ -109,10 +109,23 @@ func packB[T float](trans bool, b []T, ldb, p0, j0, kc, nc, NR int, dst []T) {
 				*(*[64]byte)(unsafe.Pointer(&d[0])) = *(*[64]byte)(unsafe.Pointer(&s[0]))
 			}
 		}
+		// The last micro-panel, if partial (and all of them for other
+		// widths): for a few columns, such as the 10 of an output layer,
+		// memmove and memclr calls on every row cost more than moving the
+		// elements one by one.
 		for ; q < panels; q++ {
 			d := dst[q*NR*kc+p*NR : q*NR*kc+p*NR+NR]
-			n := copy(d, row[q*NR:])
-			clear(d[n:])
+			switch rowBytes {
+			case 128:
+				*(*[128]byte)(unsafe.Pointer(&d[0])) = [128]byte{}
+			case 64:
+				*(*[64]byte)(unsafe.Pointer(&d[0])) = [64]byte{}
+			default:
+				clear(d)
+			}
+			for j, v := range row[q*NR : min(nc, q*NR+NR)] {
+				d[j] = v
+			}
 		}
 	}
 }
