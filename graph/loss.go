@@ -106,10 +106,3 @@ func LogSoftmax(x *G.Node) (*G.Node, error) {
 	out, err := G.BroadcastSub(shifted, lse, nil, []byte{1})
 	return out, errors.Wrap(err, "log-softmax")
 }
-
-func castScalar(dt tensor.Dtype, v float64) any {
-	if dt == tensor.Float32 {
-		return float32(v)
-	}
-	return v
-}

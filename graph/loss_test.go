@@ -111,3 +111,11 @@ func TestCrossEntropyExtremeLogits(t *testing.T) {
 		})
 	}
 }
+
+// castScalar converts v to dt's Go type, for tests that build constants.
+func castScalar(dt tensor.Dtype, v float64) any {
+	if dt == tensor.Float32 {
+		return float32(v)
+	}
+	return v
+}
