@@ -1,15 +1,34 @@
 package graph_test
 
 import (
+	"flag"
 	"math/rand/v2"
 	"testing"
 
+	"gonum.org/v1/gonum/blas/gonum"
 	G "gorgonia.org/gorgonia"
 
+	"github.com/tapestry-ml/tapestry/blas"
 	"github.com/tapestry-ml/tapestry/graph"
 	"github.com/tapestry-ml/tapestry/models"
 	"github.com/tapestry-ml/tapestry/optim"
 )
+
+// benchBLAS picks the matrix multiply of the benchmarks: tapestry's (the
+// default, as cmd/train) or gonum's, Gorgonia's own
+// (go test -bench . ./graph/ -args -bench.blas=gonum).
+var benchBLAS = flag.String("bench.blas", "tapestry", "BLAS of the benchmarks: tapestry or gonum")
+
+func useBenchBLAS(b *testing.B) {
+	switch *benchBLAS {
+	case "tapestry":
+		blas.Install()
+	case "gonum":
+		G.Use(gonum.Implementation{})
+	default:
+		b.Fatalf("unknown -bench.blas %q", *benchBLAS)
+	}
+}
 
 // Each layer's forward and backward pass at a fixed size. The sizes are the
 // layers of the default MLP (Dense 784→512, ReLU and Dropout on 512 units,
@@ -99,6 +118,7 @@ func lossBench(b *testing.B, batch, classes int, loss graph.Loss) {
 }
 
 func runBench(b *testing.B, arch graph.Arch, batch int, loss graph.Loss, flops float64) {
+	useBenchBLAS(b)
 	m, err := graph.NewModel(arch, graph.Float32, rand.New(rand.NewPCG(1, 1)))
 	if err != nil {
 		b.Fatal(err)
@@ -126,6 +146,7 @@ func runBench(b *testing.B, arch graph.Arch, batch int, loss graph.Loss, flops f
 // synthetic data (the step's cost does not depend on the values; cmd/bench
 // measures on MNIST).
 func trainStepBench(b *testing.B, preset string, batch int, oc optim.Config) {
+	useBenchBLAS(b)
 	arch, err := models.Preset(preset)
 	if err != nil {
 		b.Skip(err)

@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
-	"time"
 
 	"gorgonia.org/tensor"
 
@@ -240,53 +239,6 @@ func fillRandomBatch(x, y *tensor.Dense, rng *rand.Rand) {
 	for i := 0; i < y.Shape()[0]; i++ {
 		ys[i*classes+rng.IntN(classes)] = 1
 	}
-}
-
-// BenchmarkDefaultTrainStep times one training step (forward, backward and
-// an Adam update) of Default at batch 64 in float32, with whatever BLAS
-// gorgonia uses (gonum's by default).
-func BenchmarkDefaultTrainStep(b *testing.B) { benchTrainStep(b, Default(), 64) }
-
-func BenchmarkLeNet5TrainStep(b *testing.B) { benchTrainStep(b, LeNet5(), 64) }
-
-func benchTrainStep(b *testing.B, cfg Config, batch int) {
-	arch, err := New(cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	model, err := graph.NewModel(arch, graph.Float32, rand.New(rand.NewPCG(1, 2)))
-	if err != nil {
-		b.Fatal(err)
-	}
-	prog, err := model.Train(batch, rand.New(rand.NewPCG(3, 4)))
-	if err != nil {
-		b.Fatal(err)
-	}
-	fillRandomBatch(prog.X, prog.Y, rand.New(rand.NewPCG(5, 6)))
-	opt, err := optim.New(optim.Config{Name: "adam"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	step := func() {
-		if err := prog.Run(); err != nil {
-			b.Fatal(err)
-		}
-		params, err := prog.Params()
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := opt.Step(params, 1e-3); err != nil {
-			b.Fatal(err)
-		}
-	}
-	step() // warm-up: buffers, optimizer state
-	b.ReportAllocs()
-	b.ResetTimer()
-	start := time.Now()
-	for range b.N {
-		step()
-	}
-	b.ReportMetric(float64(batch*b.N)/time.Since(start).Seconds(), "samples/s")
 }
 
 // LeNet-5's layers and parameter count.
