@@ -76,8 +76,17 @@ func TestSameSeedSameLosses(t *testing.T) {
 	if same {
 		t.Error("different seeds gave identical losses")
 	}
-	if !(a[len(a)-1] < a[0]) {
-		t.Errorf("loss did not fall: %v → %v", a[0], a[len(a)-1])
+	// Single losses are noisy (dropout, random batches): compare the
+	// means of the first and last five steps.
+	mean := func(xs []float64) float64 {
+		s := 0.0
+		for _, x := range xs {
+			s += x
+		}
+		return s / float64(len(xs))
+	}
+	if first, last := mean(a[:5]), mean(a[len(a)-5:]); !(last < first) {
+		t.Errorf("loss did not fall: mean of the first 5 steps %v, of the last 5 %v", first, last)
 	}
 }
 
