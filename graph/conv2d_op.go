@@ -169,12 +169,7 @@ func (op *conv2dOp[T]) String() string {
 
 // DiffWRT implements gorgonia.SDOp.
 func (op *conv2dOp[T]) DiffWRT(n int) []bool {
-	d := make([]bool, n)
-	for i := range d {
-		d[i] = true
-	}
-	d[0] = !op.noInputGrad
-	return d
+	return diffAllButData(n, op.noInputGrad)
 }
 
 // SymDiff implements gorgonia.SDOp: dx from (w, dy) unless the input is

@@ -124,12 +124,7 @@ func (op *denseOp[T]) String() string { return op.describe("") }
 
 // DiffWRT implements gorgonia.SDOp.
 func (op *denseOp[T]) DiffWRT(n int) []bool {
-	d := make([]bool, n)
-	for i := range d {
-		d[i] = true
-	}
-	d[0] = !op.noInputGrad
-	return d
+	return diffAllButData(n, op.noInputGrad)
 }
 
 // SymDiff implements gorgonia.SDOp: dx = dy·wᵀ, dw = xᵀ·dy, and dbias the

@@ -67,3 +67,15 @@ func opOutput[T opFloat](t **tensor.Dense, shape ...int) []T {
 // opTensorType is the type of an n-dimensional tensor whose elements are of
 // the op's type variable a.
 func opTensorType(dims int) hm.Type { return G.TensorType{Dims: dims, Of: hm.TypeVariable('a')} }
+
+// diffAllButData is DiffWRT for an op of n inputs whose first input may be
+// data: every input is differentiated except input 0 when noInputGrad is set
+// (see Builder.IsInput).
+func diffAllButData(n int, noInputGrad bool) []bool {
+	d := make([]bool, n)
+	for i := range d {
+		d[i] = true
+	}
+	d[0] = !noInputGrad
+	return d
+}
