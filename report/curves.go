@@ -13,6 +13,8 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
+
+	"github.com/tapestry-ml/tapestry/internal/fileio"
 )
 
 // Epoch is one point of a training history. Accuracies are fractions in
@@ -42,7 +44,7 @@ func WriteCurvesPNG(path string, hist []Epoch, title string) error {
 	if err != nil {
 		return errors.Wrapf(err, "drawing %s", path)
 	}
-	return writeFileAtomic(path, data)
+	return fileio.WriteFile(path, data, 0o644)
 }
 
 func renderCurves(hist []Epoch, title string) ([]byte, error) {

@@ -111,7 +111,7 @@ func TestFiguresDoNotClobberOnError(t *testing.T) {
 	}
 }
 
-// checkNoTemp fails if dir holds a temporary file of writeFileAtomic.
+// checkNoTemp fails if dir holds a temporary file of the atomic writer.
 func checkNoTemp(t *testing.T, dir string) {
 	t.Helper()
 	for _, name := range listDir(t, dir) {

@@ -17,6 +17,8 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/recorder"
 	"gonum.org/v1/plot/vg/vgimg"
+
+	"github.com/tapestry-ml/tapestry/internal/fileio"
 )
 
 // figureMargin is the white border around a figure, so nothing touches the
@@ -43,7 +45,7 @@ func (c *Confusion) WritePNG(path string, title string) error {
 	if err != nil {
 		return errors.Wrapf(err, "drawing %s", path)
 	}
-	return writeFileAtomic(path, data)
+	return fileio.WriteFile(path, data, 0o644)
 }
 
 // check reports whether c has the shape NewConfusion gives, so that a

@@ -25,6 +25,5 @@
 // at a multiple of its element size, which memory-mapping readers need.
 //
 // WriteFile replaces its target atomically (temporary file, fsync, rename, fsync of the
-// folder), through AtomicWrite, which other packages use for any file they must never
-// leave half written (config.json, metrics).
+// folder), through internal/fileio, the atomic writer every package uses.
 package safetensors

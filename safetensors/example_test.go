@@ -2,7 +2,6 @@ package safetensors_test
 
 import (
 	"fmt"
-	"io"
 	"log"
 	"os"
 	"path/filepath"
@@ -37,24 +36,4 @@ func Example() {
 	}
 	fmt.Println(w.DType, w.Shape, values, "epoch", g.Metadata["epoch"])
 	// Output: F32 [2 2] [1 2 3 4] epoch 3
-}
-
-func ExampleAtomicWrite() {
-	dir, err := os.MkdirTemp("", "atomic-example")
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
-	path := filepath.Join(dir, "config.json")
-
-	err = safetensors.AtomicWrite(path, func(w io.Writer) error {
-		_, err := io.WriteString(w, `{"hidden":[512,512]}`)
-		return err
-	}, 0o644)
-	if err != nil {
-		log.Fatal(err)
-	}
-	b, _ := os.ReadFile(path)
-	fmt.Println(string(b))
-	// Output: {"hidden":[512,512]}
 }

@@ -5,6 +5,8 @@ import (
 	"os"
 
 	"github.com/pkg/errors"
+
+	"github.com/tapestry-ml/tapestry/internal/fileio"
 )
 
 // File is the content of a safetensors file: its tensors in header order and its
@@ -43,8 +45,8 @@ func ReadFile(path string) (*File, error) {
 	return Decode(r, info.Size(), path)
 }
 
-// WriteFile writes f to path atomically (see AtomicWrite), with permissions 0644: the
-// previous file at path is replaced whole or, on any error, left as it was.
+// WriteFile writes f to path atomically (fileio.WriteAtomic), with permissions 0644:
+// the previous file at path is replaced whole or, on any error, left as it was.
 func WriteFile(path string, f *File) error {
-	return AtomicWrite(path, func(w io.Writer) error { return Encode(w, f) }, 0o644)
+	return fileio.WriteAtomic(path, func(w io.Writer) error { return Encode(w, f) }, 0o644)
 }

@@ -18,7 +18,7 @@ import (
 	"github.com/tapestry-ml/tapestry/graph"
 	"github.com/tapestry-ml/tapestry/optim"
 	"github.com/tapestry-ml/tapestry/report"
-	"github.com/tapestry-ml/tapestry/safetensors"
+	"github.com/tapestry-ml/tapestry/internal/fileio"
 )
 
 // runDir is a run folder: config.json, metrics.jsonl, last.safetensors,
@@ -188,7 +188,7 @@ func (r *runDir) curves() error {
 // writeAtomic replaces path with data via a temporary file, fsync and
 // rename, so readers never see a partial file.
 func writeAtomic(path string, data []byte) error {
-	return safetensors.AtomicWrite(path, func(w io.Writer) error {
+	return fileio.WriteAtomic(path, func(w io.Writer) error {
 		_, err := w.Write(data)
 		return err
 	}, 0o644)

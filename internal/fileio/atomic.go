@@ -1,4 +1,4 @@
-package safetensors
+package fileio
 
 import (
 	"bufio"
@@ -10,21 +10,21 @@ import (
 	"github.com/pkg/errors"
 )
 
-// AtomicWrite replaces the file at path with what write writes, so that a reader or a
+// WriteAtomic replaces the file at path with what write writes, so that a reader or a
 // crash sees either the old file or the complete new one, never a part. It writes to a
 // temporary file in the same folder (so the rename cannot cross file systems), syncs
 // it, renames it over path and syncs the folder so the rename itself is durable. On any
 // error, including one returned by write, the temporary file is removed and the file at
 // path is left as it was. The new file gets permissions perm (not masked by umask).
 //
-// Other packages use it for every file they must not leave half written (checkpoints,
-// config.json, metrics).
-func AtomicWrite(path string, write func(io.Writer) error, perm os.FileMode) error {
+// Every package uses it for every file it must not leave half written (checkpoints,
+// config.json, metrics, figures).
+func WriteAtomic(path string, write func(io.Writer) error, perm os.FileMode) error {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
 	}
-	tmp, err := os.CreateTemp(dir, base+".tmp-*")
+	tmp, err := os.CreateTemp(dir, tempPrefix(base)+"*")
 	if err != nil {
 		return errors.Wrapf(err, "writing %s", path)
 	}
@@ -75,3 +75,15 @@ func syncDir(dir string) error {
 	defer d.Close()
 	return d.Sync()
 }
+
+// WriteFile is WriteAtomic for data already in memory.
+func WriteFile(path string, data []byte, perm os.FileMode) error {
+	return WriteAtomic(path, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	}, perm)
+}
+
+// tempPrefix is the start of the name of a temporary file for base: hidden,
+// and recognisable as ours by its pattern.
+func tempPrefix(base string) string { return "." + base + ".tmp-" }

@@ -1,4 +1,4 @@
-package safetensors
+package fileio
 
 import (
 	"io"
@@ -30,11 +30,11 @@ func writeString(s string) func(io.Writer) error {
 	return func(w io.Writer) error { _, err := io.WriteString(w, s); return err }
 }
 
-func TestAtomicWriteReplacesTheFile(t *testing.T) {
+func TestWriteAtomicReplacesTheFile(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "config.json")
 	for _, content := range []string{"first", "second, longer"} {
-		if err := AtomicWrite(path, writeString(content), 0o640); err != nil {
+		if err := WriteAtomic(path, writeString(content), 0o640); err != nil {
 			t.Fatal(err)
 		}
 		got, err := os.ReadFile(path)
@@ -49,7 +49,7 @@ func TestAtomicWriteReplacesTheFile(t *testing.T) {
 	assertOnlyFiles(t, dir, "config.json")
 }
 
-func TestAtomicWriteFailureLeavesTargetUntouched(t *testing.T) {
+func TestWriteAtomicFailureLeavesTargetUntouched(t *testing.T) {
 	cause := errors.New("disk on fire")
 	tests := []struct {
 		name  string
@@ -68,7 +68,7 @@ func TestAtomicWriteFailureLeavesTargetUntouched(t *testing.T) {
 			if err := os.WriteFile(path, []byte("old"), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			err := AtomicWrite(path, tt.write, 0o644)
+			err := WriteAtomic(path, tt.write, 0o644)
 			if errors.Cause(err) != cause || !strings.Contains(err.Error(), path) {
 				t.Fatalf("error %v, want %v wrapped with the path", err, cause)
 			}
@@ -80,48 +80,52 @@ func TestAtomicWriteFailureLeavesTargetUntouched(t *testing.T) {
 	}
 }
 
-func TestAtomicWritePanicLeavesNoTemporaryFile(t *testing.T) {
+func TestWriteAtomicPanicLeavesNoTemporaryFile(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "metrics.csv")
 	func() {
 		defer func() { recover() }()
-		AtomicWrite(path, func(io.Writer) error { panic("bug in the writer") }, 0o644)
+		WriteAtomic(path, func(io.Writer) error { panic("bug in the writer") }, 0o644)
 	}()
 	assertOnlyFiles(t, dir)
 }
 
-func TestAtomicWriteMissingFolder(t *testing.T) {
+func TestWriteAtomicMissingFolder(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "no", "such", "folder", "f")
-	err := AtomicWrite(path, writeString("x"), 0o644)
+	err := WriteAtomic(path, writeString("x"), 0o644)
 	if err == nil || !strings.Contains(err.Error(), path) {
 		t.Fatalf("error %v, want one naming %s", err, path)
 	}
 }
 
-func TestWriteFileFailureKeepsThePreviousCheckpoint(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "ckpt.safetensors")
-	good := mixedFile()
-	if err := WriteFile(path, good); err != nil {
-		t.Fatal(err)
-	}
-	bad := &File{Tensors: []Tensor{{Name: "w", DType: F32, Shape: []int{2}, Data: make([]byte, 3)}}}
-	if err := WriteFile(path, bad); err == nil || !strings.Contains(err.Error(), path) {
-		t.Fatalf("writing an invalid File: %v, want an error naming %s", err, path)
-	}
-	got, err := ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	assertSameFile(t, got, good)
-	assertOnlyFiles(t, dir, "ckpt.safetensors")
-}
-
-func TestAtomicWriteRelativePath(t *testing.T) {
+func TestWriteAtomicRelativePath(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)
-	if err := AtomicWrite("rel.json", writeString("{}"), 0o644); err != nil {
+	if err := WriteAtomic("rel.json", writeString("{}"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	assertOnlyFiles(t, dir, "rel.json")
+}
+
+func TestWriteFileSetsModeAndContent(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "f.png")
+	for _, content := range []string{"first", "second, longer than the first"} {
+		if err := WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(path)
+		if err != nil || string(got) != content {
+			t.Fatalf("file holds %q, %v; want %q", got, err, content)
+		}
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// os.CreateTemp makes 0600 files; the result must have the mode asked for.
+	if perm := fi.Mode().Perm(); perm != 0o644 {
+		t.Errorf("mode %v, want 0644", perm)
+	}
+	assertOnlyFiles(t, dir, "f.png")
 }
