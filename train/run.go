@@ -16,9 +16,9 @@ import (
 	"github.com/pkg/errors"
 
 	"github.com/tapestry-ml/tapestry/graph"
+	"github.com/tapestry-ml/tapestry/internal/fileio"
 	"github.com/tapestry-ml/tapestry/optim"
 	"github.com/tapestry-ml/tapestry/report"
-	"github.com/tapestry-ml/tapestry/internal/fileio"
 )
 
 // runDir is a run folder: config.json, metrics.jsonl, last.safetensors,
