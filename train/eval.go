@@ -9,6 +9,7 @@ import (
 
 	"github.com/pkg/errors"
 
+	"github.com/tapestry-ml/tapestry/checkpoint"
 	"github.com/tapestry-ml/tapestry/datasets/mnist"
 	"github.com/tapestry-ml/tapestry/graph"
 	"github.com/tapestry-ml/tapestry/models"
@@ -16,8 +17,8 @@ import (
 )
 
 // LoadModel rebuilds the model a checkpoint holds, with its weights.
-func LoadModel(path string) (*graph.Model, *graph.Checkpoint, error) {
-	ck, err := graph.LoadCheckpoint(path)
+func LoadModel(path string) (*graph.Model, *checkpoint.Checkpoint, error) {
+	ck, err := checkpoint.Load(path)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -59,7 +60,7 @@ func Eval(ctx context.Context, path string, o Options, stdout, stderr io.Writer)
 		return nil, err
 	}
 	if o.ExportTorch != "" {
-		if err := graph.ExportTorch(m, o.ExportTorch); err != nil {
+		if err := checkpoint.ExportTorch(m, o.ExportTorch); err != nil {
 			return nil, err
 		}
 	}

@@ -58,7 +58,7 @@ type Options struct {
 	// Dot, if set, receives the training graph in Graphviz DOT.
 	Dot string `json:"-"`
 	// ExportTorch, if set, receives the trained weights in PyTorch's
-	// state_dict names and layouts (see graph.ExportTorch).
+	// state_dict names and layouts (see checkpoint.ExportTorch).
 	ExportTorch string `json:"-"`
 	// CPUProfile, if set, receives a pprof CPU profile of the run.
 	CPUProfile string `json:"-"`

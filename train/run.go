@@ -15,6 +15,7 @@ import (
 
 	"github.com/pkg/errors"
 
+	"github.com/tapestry-ml/tapestry/checkpoint"
 	"github.com/tapestry-ml/tapestry/graph"
 	"github.com/tapestry-ml/tapestry/internal/fileio"
 	"github.com/tapestry-ml/tapestry/optim"
@@ -112,7 +113,7 @@ func (r *runDir) record(s graph.EpochStats) error {
 
 // save writes a checkpoint of the model, optimizer, position and RNG states.
 func (r *runDir) save(name string, m *graph.Model, opt optim.Optimizer, pos graph.Position, shuffle, dropout []byte) error {
-	ck, err := graph.NewCheckpoint(m, opt, pos.Epoch)
+	ck, err := checkpoint.New(m, opt, pos.Epoch)
 	if err != nil {
 		return err
 	}
@@ -137,7 +138,7 @@ func (r *runDir) save(name string, m *graph.Model, opt optim.Optimizer, pos grap
 
 // resume restores the RNG states, history and optimizer state that save
 // wrote, and returns the position to continue from.
-func (r *runDir) resume(ck *graph.Checkpoint, shuffle, dropout *rand.PCG, t *graph.Trainer) (graph.Position, error) {
+func (r *runDir) resume(ck *checkpoint.Checkpoint, shuffle, dropout *rand.PCG, t *graph.Trainer) (graph.Position, error) {
 	var pos graph.Position
 	if err := json.Unmarshal([]byte(ck.Meta[metaPosition]), &pos); err != nil {
 		return pos, errors.New("the checkpoint has no training position")
@@ -171,7 +172,7 @@ func (r *runDir) resume(ck *graph.Checkpoint, shuffle, dropout *rand.PCG, t *gra
 	if ck.Optimizer.Name != t.Optimizer.Config().Name {
 		return pos, errors.Errorf("the checkpoint's optimizer is %s, not %s", ck.Optimizer.Name, t.Optimizer.Config().Name)
 	}
-	st := ck.OptState
+	st := graph.OptimizerState{Tensors: ck.OptState.Tensors, Steps: ck.OptState.Steps}
 	t.ResumeOptimizer(&st)
 	return pos, nil
 }

@@ -27,6 +27,7 @@ import (
 	"gorgonia.org/gorgonia"
 
 	"github.com/tapestry-ml/tapestry/blas"
+	"github.com/tapestry-ml/tapestry/checkpoint"
 	"github.com/tapestry-ml/tapestry/datasets/mnist"
 	"github.com/tapestry-ml/tapestry/graph"
 	"github.com/tapestry-ml/tapestry/models"
@@ -68,7 +69,7 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (*Result, err
 		stderr = io.Discard
 	}
 	useBLAS(o.BLAS)
-	var ck *graph.Checkpoint
+	var ck *checkpoint.Checkpoint
 	if o.Resume != "" {
 		var err error
 		if ck, o, err = resumeOptions(o); err != nil {
@@ -129,7 +130,7 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (*Result, err
 			return nil, errors.Wrapf(err, "resuming from %s", o.Resume)
 		}
 	case o.InitFrom != "":
-		if err := graph.ImportTorch(model, o.InitFrom); err != nil {
+		if err := checkpoint.ImportTorch(model, o.InitFrom); err != nil {
 			return nil, err
 		}
 	}
@@ -240,7 +241,7 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (*Result, err
 		fmt.Fprintf(stderr, "warning: %v\n", err)
 	}
 	if o.ExportTorch != "" {
-		if err := graph.ExportTorch(model, o.ExportTorch); err != nil {
+		if err := checkpoint.ExportTorch(model, o.ExportTorch); err != nil {
 			return nil, err
 		}
 	}
@@ -272,8 +273,8 @@ func useBLAS(name string) {
 
 // resumeOptions loads the checkpoint and returns the options it was trained
 // with, with the settings that do not change the numbers taken from o.
-func resumeOptions(o Options) (*graph.Checkpoint, Options, error) {
-	ck, err := graph.LoadCheckpoint(o.Resume)
+func resumeOptions(o Options) (*checkpoint.Checkpoint, Options, error) {
+	ck, err := checkpoint.Load(o.Resume)
 	if err != nil {
 		return nil, o, err
 	}

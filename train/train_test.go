@@ -14,6 +14,7 @@ import (
 
 	"github.com/pkg/errors"
 
+	"github.com/tapestry-ml/tapestry/checkpoint"
 	"github.com/tapestry-ml/tapestry/graph"
 	"github.com/tapestry-ml/tapestry/optim"
 	"github.com/tapestry-ml/tapestry/safetensors"
@@ -214,7 +215,7 @@ func TestDivergenceStopsAndKeepsLastGood(t *testing.T) {
 	if string(after) != string(edited) || len(good) == 0 {
 		t.Error("the last good checkpoint was overwritten")
 	}
-	if _, err := graph.LoadCheckpoint(last); err != nil {
+	if _, err := checkpoint.Load(last); err != nil {
 		t.Errorf("last good checkpoint does not load: %v", err)
 	}
 }

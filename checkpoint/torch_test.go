@@ -1,19 +1,21 @@
-package graph
+package checkpoint
 
 import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/tapestry-ml/tapestry/graph"
 	"github.com/tapestry-ml/tapestry/safetensors"
 )
 
-func tinyTorchArch() Arch {
-	return Arch{Net: NewSequential(
-		Dense{Name: "fc1", In: 3, Out: 2}, ReLU{},
-		Dense{Name: "fc2", In: 2, Out: 2}), InShape: []int{3}, Classes: 2, Kind: "tiny"}
+func tinyTorchArch() graph.Arch {
+	return graph.Arch{Net: graph.NewSequential(
+		graph.Dense{Name: "fc1", In: 3, Out: 2}, graph.ReLU{},
+		graph.Dense{Name: "fc2", In: 2, Out: 2}), InShape: []int{3}, Classes: 2, Kind: "tiny"}
 }
 
 // writeTorchFile writes the tensors nn.Linear(3, 2) → ReLU → nn.Linear(2, 2)
@@ -40,7 +42,7 @@ func writeTorchFile(t *testing.T, extra ...safetensors.Tensor) string {
 //
 // softmax([4.5, 2]) = [1/(1+e^−2.5), e^−2.5/(1+e^−2.5)].
 func TestImportTorchKnownWeights(t *testing.T) {
-	m, err := NewModel(tinyTorchArch(), Float32, rand.New(rand.NewPCG(1, 1)))
+	m, err := graph.NewModel(tinyTorchArch(), graph.Float32, rand.New(rand.NewPCG(1, 1)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +67,7 @@ func TestImportTorchKnownWeights(t *testing.T) {
 		t.Fatal(err)
 	}
 	w, ok := f.Get("fc1.weight")
-	if !ok || !sameShape(w.Shape, []int{2, 3}) {
+	if !ok || !slices.Equal(w.Shape, []int{2, 3}) {
 		t.Fatalf("exported fc1.weight: %+v", w.Shape)
 	}
 	got, _ := w.Float32s()
@@ -78,7 +80,7 @@ func TestImportTorchKnownWeights(t *testing.T) {
 }
 
 func TestImportTorchErrors(t *testing.T) {
-	m, _ := NewModel(tinyTorchArch(), Float32, rand.New(rand.NewPCG(1, 1)))
+	m, _ := graph.NewModel(tinyTorchArch(), graph.Float32, rand.New(rand.NewPCG(1, 1)))
 	for _, c := range []struct {
 		name string
 		file func(t *testing.T) string

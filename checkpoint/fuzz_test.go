@@ -1,4 +1,4 @@
-package graph
+package checkpoint
 
 import (
 	"bytes"
@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"testing"
 
+	"github.com/tapestry-ml/tapestry/graph"
 	"github.com/tapestry-ml/tapestry/optim"
 	"github.com/tapestry-ml/tapestry/safetensors"
 )
@@ -15,16 +16,16 @@ import (
 // fuzzCheckpoint returns the bytes of a small valid checkpoint with optimizer
 // state.
 func fuzzCheckpoint(tb testing.TB) []byte {
-	arch := Arch{Net: NewSequential(Dense{Name: "fc1", In: 3, Out: 2}), InShape: []int{3}, Classes: 2, Kind: "fuzz"}
-	m, err := NewModel(arch, Float32, rand.New(rand.NewPCG(1, 1)))
+	arch := graph.Arch{Net: graph.NewSequential(graph.Dense{Name: "fc1", In: 3, Out: 2}), InShape: []int{3}, Classes: 2, Kind: "fuzz"}
+	m, err := graph.NewModel(arch, graph.Float32, rand.New(rand.NewPCG(1, 1)))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	opt, _ := optim.New(optim.Config{Name: "adam"})
-	c, _ := NewCheckpoint(m, opt, 3)
+	c, _ := New(m, opt, 3)
 	c.Meta["train.position"] = `{"epoch":3}`
 	path := filepath.Join(tb.TempDir(), "seed.safetensors")
-	if err := c.Save(path, Float32); err != nil {
+	if err := c.Save(path, graph.Float32); err != nil {
 		tb.Fatal(err)
 	}
 	b, err := os.ReadFile(path)
@@ -52,7 +53,7 @@ func FuzzCheckpoint(f *testing.F) {
 		if err != nil {
 			return
 		}
-		c, err := checkpointFrom(sf)
+		c, err := fromFile(sf)
 		runtime.ReadMemStats(&after)
 		// Float64 copies of float32 data double it, plus the decoded copy
 		// and bookkeeping: 64 bytes per input byte is generous.
@@ -64,8 +65,8 @@ func FuzzCheckpoint(f *testing.F) {
 		}
 		// Accepted: restoring into a model of another shape is an error,
 		// never a panic.
-		arch := Arch{Net: NewSequential(Dense{Name: "fc1", In: 3, Out: 2}), InShape: []int{3}, Classes: 2, Kind: c.Kind}
-		m, err := NewModel(arch, Float32, rand.New(rand.NewPCG(1, 1)))
+		arch := graph.Arch{Net: graph.NewSequential(graph.Dense{Name: "fc1", In: 3, Out: 2}), InShape: []int{3}, Classes: 2, Kind: c.Kind}
+		m, err := graph.NewModel(arch, graph.Float32, rand.New(rand.NewPCG(1, 1)))
 		if err != nil {
 			t.Fatal(err)
 		}

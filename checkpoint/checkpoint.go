@@ -1,4 +1,4 @@
-package graph
+package checkpoint
 
 import (
 	"crypto/sha256"
@@ -12,14 +12,15 @@ import (
 	"github.com/pkg/errors"
 	"gorgonia.org/tensor"
 
+	"github.com/tapestry-ml/tapestry/graph"
 	"github.com/tapestry-ml/tapestry/optim"
 	"github.com/tapestry-ml/tapestry/safetensors"
 )
 
-// Checkpoint format identifiers, kept in every file's metadata.
+// Format identifiers, kept in every file's metadata.
 const (
-	CheckpointFormat  = "tapestry-checkpoint"
-	CheckpointVersion = 1
+	Format  = "tapestry-checkpoint"
+	Version = 1
 )
 
 // Metadata keys of a checkpoint.
@@ -38,9 +39,9 @@ const (
 )
 
 // A Checkpoint is a model's parameters and buffers plus what resuming its
-// training needs: optimizer state, position, RNG states and free-form
-// metadata (run options, schedule). On disk it is one safetensors file
-// (DESIGN.md decision 4): tensors by name, the rest in "__metadata__".
+// training needs: optimizer state and free-form metadata (the trainer's
+// position and generator states, a run's options). On disk it is one
+// safetensors file: tensors by name, the rest in "__metadata__".
 type Checkpoint struct {
 	Kind    string          // architecture builder, Arch.Kind
 	Config  json.RawMessage // Arch.Config as JSON
@@ -63,9 +64,34 @@ type ParamValue struct {
 	Data  []float64
 }
 
-// NewCheckpoint captures m's parameters and, if opt is not nil, the
-// optimizer's config and state. The values are copied.
-func NewCheckpoint(m *Model, opt optim.Optimizer, epoch int) (*Checkpoint, error) {
+// OptimizerState is an optimizer's saved state: its tensors by name and its
+// step count.
+type OptimizerState struct {
+	Tensors map[string][]float64
+	Steps   int64
+}
+
+// LoadInto copies the state into opt, which must have been initialized
+// (Optimizer.Init) for the same parameters: every state tensor opt has must
+// be present with its size. The step count is set last, so that on error
+// opt's count is unchanged.
+func (s OptimizerState) LoadInto(opt optim.Optimizer) error {
+	for _, nt := range opt.State() {
+		v, ok := s.Tensors[nt.Name]
+		if !ok {
+			return errors.Errorf("no saved optimizer tensor %q", nt.Name)
+		}
+		if err := graph.SetFloat64s(nt.T, v); err != nil {
+			return errors.Wrapf(err, "optimizer tensor %s", nt.Name)
+		}
+	}
+	opt.SetSteps(s.Steps)
+	return nil
+}
+
+// New captures m's parameters and, if opt is not nil, the optimizer's config
+// and state, after epoch whole epochs. The values are copied.
+func New(m *graph.Model, opt optim.Optimizer, epoch int) (*Checkpoint, error) {
 	cfg, err := json.Marshal(m.Arch.Config)
 	if err != nil {
 		return nil, errors.Wrap(err, "encoding the model config")
@@ -74,14 +100,14 @@ func NewCheckpoint(m *Model, opt optim.Optimizer, epoch int) (*Checkpoint, error
 		Params: map[string]ParamValue{}, Epoch: epoch, Meta: map[string]string{}}
 	for _, name := range m.Params.Names() {
 		t := m.Params.Get(name)
-		c.Params[name] = ParamValue{Shape: append([]int(nil), t.Shape()...), Data: toFloat64s(t)}
+		c.Params[name] = ParamValue{Shape: append([]int(nil), t.Shape()...), Data: graph.Float64s(t)}
 	}
 	if opt != nil {
 		oc := opt.Config()
 		c.Optimizer = &oc
 		c.OptState = OptimizerState{Tensors: map[string][]float64{}, Steps: opt.Steps()}
 		for _, nt := range opt.State() {
-			c.OptState.Tensors[nt.Name] = toFloat64s(nt.T)
+			c.OptState.Tensors[nt.Name] = graph.Float64s(nt.T)
 		}
 	}
 	return c, nil
@@ -96,8 +122,8 @@ func (c *Checkpoint) Save(path string, dt tensor.Dtype) error {
 	for k, v := range c.Meta {
 		f.Metadata[k] = v
 	}
-	f.Metadata[metaFormat] = CheckpointFormat
-	f.Metadata[metaVersion] = strconv.Itoa(CheckpointVersion)
+	f.Metadata[metaFormat] = Format
+	f.Metadata[metaVersion] = strconv.Itoa(Version)
 	f.Metadata[metaKind] = c.Kind
 	f.Metadata[metaConfig] = string(c.Config)
 	f.Metadata[metaClasses] = strconv.Itoa(c.Classes)
@@ -105,7 +131,7 @@ func (c *Checkpoint) Save(path string, dt tensor.Dtype) error {
 	f.Metadata[metaInShape] = string(shape)
 	f.Metadata[metaEpoch] = strconv.Itoa(c.Epoch)
 	add := func(name string, shape []int, data []float64) {
-		if dt == Float64 {
+		if dt == graph.Float64 {
 			f.Tensors = append(f.Tensors, safetensors.FromFloat64(name, shape, data))
 			return
 		}
@@ -135,26 +161,27 @@ func (c *Checkpoint) Save(path string, dt tensor.Dtype) error {
 	return errors.Wrapf(safetensors.WriteFile(path, f), "saving checkpoint %s", path)
 }
 
-// LoadCheckpoint reads and checks a checkpoint written by Save: the format
-// and version, the checksum over the tensor data, and the metadata. Errors
-// name the file.
-func LoadCheckpoint(path string) (*Checkpoint, error) {
+// Load reads and checks a checkpoint written by Save: the format and
+// version, the checksum over the tensor data, and the metadata. Errors name
+// the file.
+func Load(path string) (*Checkpoint, error) {
 	f, err := safetensors.ReadFile(path)
 	if err != nil {
 		return nil, errors.Wrap(err, "loading checkpoint")
 	}
-	c, err := checkpointFrom(f)
+	c, err := fromFile(f)
 	return c, errors.Wrapf(err, "loading checkpoint %s", path)
 }
 
-func checkpointFrom(f *safetensors.File) (*Checkpoint, error) {
+// fromFile checks a decoded file and reads the checkpoint it holds.
+func fromFile(f *safetensors.File) (*Checkpoint, error) {
 	md := f.Metadata
-	if md[metaFormat] != CheckpointFormat {
-		return nil, errors.Errorf("not a tapestry checkpoint (format %q, want %q)", md[metaFormat], CheckpointFormat)
+	if md[metaFormat] != Format {
+		return nil, errors.Errorf("not a tapestry checkpoint (format %q, want %q)", md[metaFormat], Format)
 	}
 	v, err := strconv.Atoi(md[metaVersion])
-	if err != nil || v != CheckpointVersion {
-		return nil, errors.Errorf("unknown checkpoint format version %q (this build reads %d)", md[metaVersion], CheckpointVersion)
+	if err != nil || v != Version {
+		return nil, errors.Errorf("unknown checkpoint format version %q (this build reads %d)", md[metaVersion], Version)
 	}
 	if want, got := md[metaSum], tensorSum(f.Tensors); want != got {
 		return nil, errors.Errorf("checksum mismatch: the tensor data is damaged (metadata says %.16s…, data hashes to %.16s…)", want, got)
@@ -212,7 +239,7 @@ func checkpointFrom(f *safetensors.File) (*Checkpoint, error) {
 // Restore copies the checkpoint's parameters into m. Every parameter of m
 // must be present with the same shape, and the checkpoint may hold no other;
 // errors name the tensor and both shapes.
-func (c *Checkpoint) Restore(m *Model) error {
+func (c *Checkpoint) Restore(m *graph.Model) error {
 	if c.Kind != m.Arch.Kind {
 		return errors.Errorf("checkpoint is a %q model, not %q", c.Kind, m.Arch.Kind)
 	}
@@ -232,7 +259,9 @@ func (c *Checkpoint) Restore(m *Model) error {
 		}
 	}
 	for _, name := range m.Params.Names() {
-		setFloat64s(m.Params.Get(name), c.Params[name].Data)
+		if err := graph.SetFloat64s(m.Params.Get(name), c.Params[name].Data); err != nil {
+			return errors.Wrapf(err, "tensor %s", name)
+		}
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package graph
+package checkpoint
 
 import (
 	"math/rand/v2"
@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tapestry-ml/tapestry/graph"
 )
 
 // TestHelperSaveLoop is not a test: TestKillDuringSave runs the test binary
@@ -21,16 +23,16 @@ func TestHelperSaveLoop(t *testing.T) {
 	}
 	// A 784-512-512-10 model: ~2.7 MB a checkpoint, so a kill often lands
 	// in the middle of a write.
-	arch := Arch{Net: NewSequential(Dense{Name: "fc1", In: 784, Out: 512}, ReLU{},
-		Dense{Name: "fc2", In: 512, Out: 512}, ReLU{}, Dense{Name: "fc3", In: 512, Out: 10}),
+	arch := graph.Arch{Net: graph.NewSequential(graph.Dense{Name: "fc1", In: 784, Out: 512}, graph.ReLU{},
+		graph.Dense{Name: "fc2", In: 512, Out: 512}, graph.ReLU{}, graph.Dense{Name: "fc3", In: 512, Out: 10}),
 		InShape: []int{784}, Classes: 10, Kind: "mlp-test"}
-	m, err := NewModel(arch, Float32, rand.New(rand.NewPCG(1, 1)))
+	m, err := graph.NewModel(arch, graph.Float32, rand.New(rand.NewPCG(1, 1)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for epoch := 0; ; epoch++ {
-		c, _ := NewCheckpoint(m, nil, epoch)
-		if err := c.Save(path, Float32); err != nil {
+		c, _ := New(m, nil, epoch)
+		if err := c.Save(path, graph.Float32); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -67,7 +69,7 @@ func TestKillDuringSave(t *testing.T) {
 		time.Sleep(time.Duration(rng.IntN(40)) * time.Millisecond)
 		_ = cmd.Process.Signal(syscall.SIGKILL)
 		_ = cmd.Wait()
-		c, err := LoadCheckpoint(path)
+		c, err := Load(path)
 		if err != nil {
 			t.Fatalf("round %d: the checkpoint is damaged after SIGKILL: %v", round, err)
 		}

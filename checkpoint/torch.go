@@ -1,10 +1,11 @@
-package graph
+package checkpoint
 
 import (
 	"strings"
 
 	"github.com/pkg/errors"
 
+	"github.com/tapestry-ml/tapestry/graph"
 	"github.com/tapestry-ml/tapestry/safetensors"
 )
 
@@ -27,13 +28,13 @@ import (
 //	model.load_state_dict(safetensors.torch.load_file(path))
 //
 // works on a PyTorch module of the same architecture. The write is atomic.
-func ExportTorch(m *Model, path string) error {
+func ExportTorch(m *graph.Model, path string) error {
 	f := &safetensors.File{Metadata: map[string]string{"format": "pt"}}
 	for _, name := range m.Params.Names() {
 		spec, _ := m.Params.Spec(name)
 		t := m.Params.Get(name)
 		shape := append([]int(nil), t.Shape()...)
-		data := toFloat64s(t)
+		data := graph.Float64s(t)
 		if spec.TorchTransposed {
 			data, shape = transpose2D(data, shape)
 		}
@@ -53,7 +54,7 @@ func ExportTorch(m *Model, path string) error {
 // F64, F16 or BF16) into m. Every parameter of m must be present with
 // PyTorch's shape and no unknown tensor may be present; errors name the file,
 // the tensor and both shapes.
-func ImportTorch(m *Model, path string) error {
+func ImportTorch(m *graph.Model, path string) error {
 	f, err := safetensors.ReadFile(path)
 	if err != nil {
 		return errors.Wrap(err, "importing PyTorch weights")
@@ -61,7 +62,7 @@ func ImportTorch(m *Model, path string) error {
 	return errors.Wrapf(importTorch(m, f), "importing PyTorch weights from %s", path)
 }
 
-func importTorch(m *Model, f *safetensors.File) error {
+func importTorch(m *graph.Model, f *safetensors.File) error {
 	vals := map[string][]float64{}
 	for _, t := range f.Tensors {
 		if strings.HasSuffix(t.Name, ".num_batches_tracked") {
@@ -93,7 +94,9 @@ func importTorch(m *Model, f *safetensors.File) error {
 		}
 	}
 	for name, d := range vals {
-		setFloat64s(m.Params.Get(name), d)
+		if err := graph.SetFloat64s(m.Params.Get(name), d); err != nil {
+			return errors.Wrapf(err, "tensor %s", name)
+		}
 	}
 	return nil
 }

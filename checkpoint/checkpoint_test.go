@@ -1,4 +1,4 @@
-package graph
+package checkpoint
 
 import (
 	"math/rand/v2"
@@ -7,33 +7,58 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tapestry-ml/tapestry/graph"
 	"github.com/tapestry-ml/tapestry/optim"
 	"github.com/tapestry-ml/tapestry/safetensors"
 )
 
-// trainedCheckpoint trains the small model a few steps and saves it.
-func trainedCheckpoint(t *testing.T) (path string, m *Model, opt optim.Optimizer) {
+func smallArch() graph.Arch {
+	return graph.Arch{Net: graph.NewSequential(
+		graph.Dense{Name: "fc1", In: 6, Out: 8}, graph.ReLU{}, graph.Dropout{Name: "drop1", P: 0.5},
+		graph.Dense{Name: "fc2", In: 8, Out: 3}), InShape: []int{6}, Classes: 3, Kind: "small"}
+}
+
+// trainedCheckpoint takes three Adam steps on the small model with random
+// data and saves it: the optimizer then has state worth saving.
+func trainedCheckpoint(t *testing.T) (path string, m *graph.Model, opt optim.Optimizer) {
 	t.Helper()
-	_, m = trainSteps(t, 5, 3)
-	opt, _ = optim.New(optim.Config{Name: "adam"})
-	tr, err := NewTrainer(m, opt, 0.01, 4, rand.New(rand.NewPCG(1, 1)))
+	m, err := graph.NewModel(smallArch(), graph.Float32, rand.New(rand.NewPCG(5, 1)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	labels := []int{0, 1, 2, 1}
-	for i, l := range labels {
-		tr.Program().Y.Data().([]float32)[i*3+l] = 1
-	}
-	if _, _, err := tr.Step(labels, 0.01); err != nil {
+	opt, _ = optim.New(optim.Config{Name: "adam"})
+	rng := rand.New(rand.NewPCG(5, 2))
+	prog, err := m.Train(4, rng)
+	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := NewCheckpoint(m, opt, 7)
+	for step := 0; step < 3; step++ {
+		x, y := prog.X.Data().([]float32), prog.Y.Data().([]float32)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64())
+		}
+		clear(y)
+		for i := 0; i < 4; i++ {
+			y[i*3+rng.IntN(3)] = 1
+		}
+		if err := prog.Run(); err != nil {
+			t.Fatal(err)
+		}
+		params, err := prog.Params()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := opt.Step(params, 0.01); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := New(m, opt, 7)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c.Meta["note"] = "hello"
 	path = filepath.Join(t.TempDir(), "ck.safetensors")
-	if err := c.Save(path, Float32); err != nil {
+	if err := c.Save(path, graph.Float32); err != nil {
 		t.Fatal(err)
 	}
 	return path, m, opt
@@ -41,19 +66,50 @@ func trainedCheckpoint(t *testing.T) (path string, m *Model, opt optim.Optimizer
 
 func TestCheckpointRoundTrip(t *testing.T) {
 	path, m, opt := trainedCheckpoint(t)
-	c, err := LoadCheckpoint(path)
+	c, err := Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Epoch != 7 || c.Meta["note"] != "hello" || c.Optimizer == nil || c.Optimizer.Name != "adam" || c.OptState.Steps != 1 {
+	if c.Epoch != 7 || c.Meta["note"] != "hello" || c.Optimizer == nil || c.Optimizer.Name != "adam" || c.OptState.Steps != 3 {
 		t.Fatalf("metadata did not round-trip: epoch %d meta %v opt %+v steps %d", c.Epoch, c.Meta, c.Optimizer, c.OptState.Steps)
 	}
 	if len(c.OptState.Tensors) != len(opt.State()) || len(opt.State()) == 0 {
 		t.Fatalf("%d optimizer tensors saved, optimizer has %d", len(c.OptState.Tensors), len(opt.State()))
 	}
-	m2, _ := NewModel(smallArch(), Float32, rand.New(rand.NewPCG(99, 1)))
+	m2, _ := graph.NewModel(smallArch(), graph.Float32, rand.New(rand.NewPCG(99, 1)))
 	if err := c.Restore(m2); err != nil {
 		t.Fatal(err)
+	}
+	opt2, _ := optim.New(*c.Optimizer)
+	// An optimizer is initialized from the parameters and their gradient
+	// tensors, which exist once a training program has run.
+	prog, err := m2.Train(4, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := prog.Run(); err != nil {
+		t.Fatal(err)
+	}
+	params, err := prog.Params()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := opt2.Init(params); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.OptState.LoadInto(opt2); err != nil {
+		t.Fatal(err)
+	}
+	if opt2.Steps() != 3 {
+		t.Errorf("restored optimizer has %d steps, want 3", opt2.Steps())
+	}
+	for i, nt := range opt.State() {
+		a, b := graph.Float64s(nt.T), graph.Float64s(opt2.State()[i].T)
+		for j := range a {
+			if a[j] != b[j] {
+				t.Fatalf("%s[%d]: %v restored as %v", nt.Name, j, a[j], b[j])
+			}
+		}
 	}
 	for _, name := range m.Params.Names() {
 		a, b := m.Params.Float64s(name), m2.Params.Float64s(name)
@@ -125,9 +181,9 @@ func TestCheckpointDamage(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			p := c.file(t)
-			ck, err := LoadCheckpoint(p)
+			ck, err := Load(p)
 			if err == nil {
-				m, _ := NewModel(smallArch(), Float32, rand.New(rand.NewPCG(1, 1)))
+				m, _ := graph.NewModel(smallArch(), graph.Float32, rand.New(rand.NewPCG(1, 1)))
 				err = ck.Restore(m)
 			}
 			if err == nil {
