@@ -57,11 +57,11 @@ type Config struct {
 	// says why it was skipped.
 	CompareTorch bool
 	// TorchScript is the path of torch_mnist.py. If TorchScript is "",
-	// ../shared/peers/torch_mnist.py next to the module root (the nearest
-	// folder holding go.mod, from the working directory up) is used.
+	// bench/peers/torch_mnist.py in the module root (the nearest folder
+	// holding go.mod, from the working directory up) is used.
 	TorchScript string
 	// Python runs the peer. If Python is "", /usr/bin/python3 is used
-	// (Debian's PyTorch runs on Debian's Python; peers/README.md).
+	// (Debian's PyTorch runs on Debian's Python; bench/peers/README.md).
 	Python string
 	// TorchLibPath is the LD_LIBRARY_PATH of the peer. If TorchLibPath is
 	// "", /usr/lib/x86_64-linux-gnu/openblas-openmp is used: the OpenMP

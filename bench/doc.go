@@ -1,6 +1,6 @@
 // Package bench implements tapestry's training-speed harness: it times
 // training steps of named workloads on real MNIST batches with their real
-// optimizers, and optionally the PyTorch peer (../shared/peers/torch_mnist.py)
+// optimizers, and optionally the PyTorch peer (bench/peers/torch_mnist.py)
 // on the same workload, side by side.
 //
 // The shortest use:

@@ -12,6 +12,7 @@ import (
 	"github.com/tapestry-ml/tapestry/datasets/mnist"
 	"github.com/tapestry-ml/tapestry/graph"
 	"github.com/tapestry-ml/tapestry/optim"
+	"github.com/tapestry-ml/tapestry/train"
 )
 
 // measurement is one repeat of a workload.
@@ -25,11 +26,11 @@ type measurement struct {
 
 // measure builds a fresh model of arch and its training program, takes one
 // step to allocate the gradients and the optimizer's state, warmup more
-// steps, then times steps steps. A step is what graph.Trainer.Fit does per
-// batch: write the next MNIST batch into the program's X and Y, run the
-// graph, and step the optimizer. Allocations are the runtime.MemStats deltas
-// over the timed steps, after a garbage collection.
-func measure(ctx context.Context, arch graph.Arch, oc optim.Config, batch int, train *mnist.Dataset, seed uint64, warmup, steps int) (measurement, error) {
+// steps, then times steps steps. A step is what train.Trainer.Fit does per
+// batch (Trainer.TrainBatch): write the next MNIST batch into the program's
+// X and Y, run the graph, and step the optimizer. Allocations are the
+// runtime.MemStats deltas over the timed steps, after a garbage collection.
+func measure(ctx context.Context, arch graph.Arch, oc optim.Config, batch int, data *mnist.Dataset, seed uint64, warmup, steps int) (measurement, error) {
 	var m measurement
 	// The previous repeat's model is garbage now: return its memory, so
 	// that the peak RSS is one model's, not the sum of the repeats'.
@@ -44,28 +45,27 @@ func measure(ctx context.Context, arch graph.Arch, oc optim.Config, batch int, t
 		return m, err
 	}
 	lr := opt.Config().LR
-	tr, err := graph.NewTrainer(model, opt, lr, batch, rand.New(rand.NewPCG(seed, 3)))
+	// Seed's streams (seed, 2) and (seed, 3) order the examples and draw
+	// the dropout masks, as in cmd/train.
+	tr, err := train.New(model, opt, train.Config{Batch: batch, Seed: seed})
 	if err != nil {
 		return m, err
 	}
-	defer tr.Program().Close()
-	batches, err := mnist.NewBatches(train, batch, rand.New(rand.NewPCG(seed, 2)), true)
+	defer tr.Close()
+	batches, err := mnist.NewBatches(data, batch, true)
 	if err != nil {
 		return m, err
 	}
-	p := tr.Program()
-	x, y := p.X.Data().([]float32), p.Y.Data().([]float32)
-	labels := make([]int, batch)
+	shuffle := rand.New(rand.NewPCG(seed, 2))
 	next := 0
-	batches.Shuffle()
+	batches.Shuffle(shuffle)
 	step := func() error {
 		if next == batches.Len() {
-			batches.Shuffle()
+			batches.Shuffle(shuffle)
 			next = 0
 		}
-		batches.Fill(next, x, y, labels)
+		_, _, err := tr.TrainBatch(batches, next, lr)
 		next++
-		_, _, err := tr.Step(labels, lr)
 		return err
 	}
 

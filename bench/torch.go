@@ -126,12 +126,12 @@ func torchRate(samples int, short, long []float64) float64 {
 	return float64(samples) / dt
 }
 
-// findTorchScript returns ../shared/peers/torch_mnist.py beside the module
-// root: the nearest folder from dir up that holds go.mod.
+// findTorchScript returns bench/peers/torch_mnist.py in the module root:
+// the nearest folder from dir up that holds go.mod.
 func findTorchScript(dir string) (string, error) {
 	for d := dir; ; {
 		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			p := filepath.Join(filepath.Dir(d), "shared", "peers", "torch_mnist.py")
+			p := filepath.Join(d, "bench", "peers", "torch_mnist.py")
 			if _, err := os.Stat(p); err != nil {
 				return "", errors.Wrapf(err, "the PyTorch peer script (module root %s; pass its path with -torch-script)", d)
 			}

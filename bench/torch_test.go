@@ -52,7 +52,7 @@ func TestFindTorchScript(t *testing.T) {
 	root := t.TempDir()
 	repo := filepath.Join(root, "main")
 	deep := filepath.Join(repo, "cmd", "bench")
-	peers := filepath.Join(root, "shared", "peers")
+	peers := filepath.Join(repo, "bench", "peers")
 	for _, d := range []string{deep, peers} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			t.Fatal(err)
@@ -91,5 +91,21 @@ func TestTorchEpochSeconds(t *testing.T) {
 		if got := tc.e.seconds(); got != tc.want {
 			t.Errorf("%+v: seconds %v, want %v", tc.e, got, tc.want)
 		}
+	}
+}
+
+// TestPeerScriptIsInTheRepository: the script that -compare-torch runs by
+// default ships with the module.
+func TestPeerScriptIsInTheRepository(t *testing.T) {
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := findTorchScript(wd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(filepath.Dir(wd), "bench", "peers", "torch_mnist.py"); p != want {
+		t.Errorf("findTorchScript = %s, want %s", p, want)
 	}
 }

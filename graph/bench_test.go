@@ -10,8 +10,6 @@ import (
 
 	"github.com/tapestry-ml/tapestry/blas"
 	"github.com/tapestry-ml/tapestry/graph"
-	"github.com/tapestry-ml/tapestry/models"
-	"github.com/tapestry-ml/tapestry/optim"
 )
 
 // benchBLAS picks the matrix multiply of the benchmarks: tapestry's (the
@@ -51,19 +49,6 @@ func BenchmarkMaxPool2D64(b *testing.B) {
 }
 func BenchmarkBatchNorm2D64(b *testing.B) {
 	layerBench(b, 64, []int{64, 24, 24}, 0, graph.BatchNorm{Name: "bn", Features: 64}, graph.Flatten{})
-}
-
-// One training step (run, then optimizer step) of each preset with the
-// optimizer and batch size it trains with. A preset that models.Preset does
-// not know yet is skipped.
-func BenchmarkTrainStepMLP(b *testing.B) {
-	trainStepBench(b, "mlp", 128, optim.Config{Name: "adam", LR: 1e-3})
-}
-func BenchmarkTrainStepCNN(b *testing.B) {
-	trainStepBench(b, "cnn", 64, optim.Config{Name: "adadelta", LR: 1})
-}
-func BenchmarkTrainStepLeNet5(b *testing.B) {
-	trainStepBench(b, "lenet5", 64, optim.Config{Name: "adam", LR: 1e-3})
 }
 
 // probeName is the parameter that stands in for a benchmarked layer's input.
@@ -142,40 +127,15 @@ func runBench(b *testing.B, arch graph.Arch, batch int, loss graph.Loss, flops f
 	report(b, batch, flops)
 }
 
-// trainStepBench times one optimizer step of a preset on one batch of
-// synthetic data (the step's cost does not depend on the values; cmd/bench
-// measures on MNIST).
-func trainStepBench(b *testing.B, preset string, batch int, oc optim.Config) {
-	useBenchBLAS(b)
-	arch, err := models.Preset(preset)
-	if err != nil {
-		b.Skip(err)
+func report(b *testing.B, batch int, flops float64) {
+	s := b.Elapsed().Seconds()
+	if s <= 0 {
+		return
 	}
-	m, err := graph.NewModel(arch, graph.Float32, rand.New(rand.NewPCG(1, 1)))
-	if err != nil {
-		b.Fatal(err)
+	b.ReportMetric(float64(batch*b.N)/s, "samples/s")
+	if flops > 0 {
+		b.ReportMetric(flops*float64(b.N)/s/1e9, "GFLOP/s")
 	}
-	opt, err := optim.New(oc)
-	if err != nil {
-		b.Fatal(err)
-	}
-	tr, err := graph.NewTrainer(m, opt, oc.LR, batch, rand.New(rand.NewPCG(1, 2)))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer tr.Program().Close()
-	labels := fillBatch(tr.Program(), rand.New(rand.NewPCG(1, 3)))
-	// The first step allocates the gradients and the optimizer's state.
-	if _, _, err := tr.Step(labels, oc.LR); err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, _, err := tr.Step(labels, oc.LR); err != nil {
-			b.Fatal(err)
-		}
-	}
-	report(b, batch, 0)
 }
 
 // fillBatch fills a float32 training program's X with standard normal
@@ -193,15 +153,4 @@ func fillBatch(p *graph.Program, rng *rand.Rand) []int {
 		y[i*classes+labels[i]] = 1
 	}
 	return labels
-}
-
-func report(b *testing.B, batch int, flops float64) {
-	s := b.Elapsed().Seconds()
-	if s <= 0 {
-		return
-	}
-	b.ReportMetric(float64(batch*b.N)/s, "samples/s")
-	if flops > 0 {
-		b.ReportMetric(flops*float64(b.N)/s/1e9, "GFLOP/s")
-	}
 }

@@ -1,7 +1,9 @@
-// Package graph implements tapestry's core over Gorgonia: a parameter store
-// that lives outside any one graph, layers that add their nodes to a static
-// Gorgonia expression graph, numerically stable losses, compiled training and
-// inference programs run by a tape machine, a trainer, and a gradient checker.
+// Package graph is where tapestry models are defined: a parameter store that
+// lives outside any one graph, layers that add their nodes to a static
+// Gorgonia expression graph, numerically stable losses, models compiled into
+// training and inference programs run by Gorgonia's tape machine, a
+// concurrent predictor, and a gradient checker. The heavy arithmetic is in
+// package graph/ops; training loops are in package train.
 //
 // The shortest use:
 //
@@ -9,15 +11,14 @@
 //		graph.Dense{Name: "fc1", In: 784, Out: 128}, graph.ReLU{},
 //		graph.Dense{Name: "fc2", In: 128, Out: 10})
 //	model, err := graph.NewModel(graph.Arch{Net: net, InShape: []int{784}, Classes: 10},
-//		graph.Float32, rand.New(rand.NewPCG(1, 2)))
-//	prog, err := model.Train(64, rand.New(rand.NewPCG(3, 4)))
-//	// fill prog.X and prog.Y, then prog.Run() and step an optimizer on prog.Params().
+//		graph.Float32, rand.New(rand.NewPCG(1, 1)))
+//	probs, err := model.Predict(x) // x: n·784 values
 //
 // Parameters are named tensors ("fc1.weight") in a Params store. Every
-// compiled graph binds its parameter nodes to those same tensors, so an update
-// made by an optimizer is seen by every program without copying (DESIGN.md,
-// decision 1). Gorgonia graphs have fixed shapes, so a model compiles one
-// training program per batch size and caches inference programs by batch size.
+// compiled graph binds its parameter nodes to those same tensors, so an
+// update made by an optimizer is seen by every program without copying.
+// Gorgonia graphs have fixed shapes, so a model compiles one training
+// program per batch size and caches inference programs by batch size.
 package graph
 
 import (

@@ -72,7 +72,8 @@ func checkGraph(g *G.ExprGraph, cost *G.Node, nodes []*G.Node, names []string) (
 		return res, errors.Wrap(err, "gradcheck: running")
 	}
 	// Copy the symbolic gradients before the finite-difference runs add
-	// to them (Gorgonia accumulates: GORGONIA.md item 7).
+	// to them (Gorgonia accumulates:
+	// docs/GORGONIA.md#gradients-accumulate-across-runs).
 	sym := make([][]float64, len(nodes))
 	for i, n := range nodes {
 		gv, err := n.Grad()

@@ -55,7 +55,7 @@ func TestLayerGradients(t *testing.T) {
 // TestGradCheckCatchesWrongGradient makes sure the checker passes a right
 // gradient and fails a wrong one: Gorgonia's own Dropout, whose backward
 // divides by p instead of 1−p and whose mask changes at every run
-// (GORGONIA.md item 9), so its gradient is not the derivative of what it
+// (docs/GORGONIA.md#dropout-is-wrong), so its gradient is not the derivative of what it
 // computes.
 func TestGradCheckCatchesWrongGradient(t *testing.T) {
 	x := tensor.New(tensor.WithShape(2, 3), tensor.WithBacking([]float64{1, 2, 3, 4, 5, 6}))

@@ -11,7 +11,7 @@ import (
 // An Initializer fills a new parameter tensor. fanIn and fanOut are the
 // number of inputs and outputs of one unit, which the variance-scaling
 // initializers need. Gorgonia's own initializers are seeded from the clock
-// and HeN/HeU panic on float32 (GORGONIA.md item 10), so these draw from the
+// and HeN/HeU panic on float32 (docs/GORGONIA.md#initializers-are-seeded-from-the-clock), so these draw from the
 // run's seeded rng.
 type Initializer interface {
 	Fill(rng *rand.Rand, t *tensor.Dense, fanIn, fanOut int) error

@@ -54,8 +54,8 @@ func NewBuilder(params *Params, batch int, training bool) *Builder {
 func (b *Builder) Dtype() tensor.Dtype { return b.Params.Dtype() }
 
 // Param returns the node bound to the named parameter's tensor, creating it
-// on first use. The node shares memory with the store (GORGONIA.md: WithValue
-// does not copy), so updates to the store are seen by this graph.
+// on first use. The node shares memory with the store (WithValue does not
+// copy: docs/GORGONIA.md), so updates to the store are seen by this graph.
 func (b *Builder) Param(name string) (*G.Node, error) {
 	if n, ok := b.nodes[name]; ok {
 		return n, nil
@@ -92,7 +92,7 @@ func (b *Builder) ParamView(name string, shape ...int) (*G.Node, error) {
 // Noise adds an input node that the program refills before every run by
 // calling fill with its rng. Dropout masks are made this way so that they
 // come from the run's seed (Gorgonia's Dropout is seeded from the clock and
-// has a wrong gradient: GORGONIA.md item 9).
+// has a wrong gradient: docs/GORGONIA.md#dropout-is-wrong).
 func (b *Builder) Noise(name string, shape []int, fill func(rng *rand.Rand, t *tensor.Dense)) *G.Node {
 	t := tensor.New(tensor.Of(b.Dtype()), tensor.WithShape(shape...))
 	n := G.NewTensor(b.G, b.Dtype(), len(shape), G.WithShape(shape...), G.WithName(name), G.WithValue(t))

@@ -73,14 +73,12 @@ func compile(m *Model, batch int, training bool, rng *rand.Rand) (*Program, erro
 				return nil, errors.Wrap(err, "differentiating the loss")
 			}
 		}
-		// No BindDualValues: with it the machine adds every run's
-		// gradient into a stored one (GORGONIA.md item 7), an extra pass
-		// over every parameter per step; Params reads the gradient
-		// nodes' values instead.
-		p.vm = G.NewTapeMachine(b.G)
-	} else {
-		p.vm = G.NewTapeMachine(b.G)
 	}
+	// No BindDualValues: with it the machine adds every run's gradient into
+	// a stored one (docs/GORGONIA.md#gradients-accumulate-across-runs), an
+	// extra pass over every parameter per step; Params reads the gradient
+	// nodes' values instead.
+	p.vm = G.NewTapeMachine(b.G)
 	p.noise, p.after = b.noise, b.after
 	return p, nil
 }

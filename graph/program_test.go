@@ -44,20 +44,25 @@ func trainSteps(t *testing.T, seed uint64, steps int) (losses []float64, m *Mode
 		t.Fatal(err)
 	}
 	opt, _ := optim.New(optim.Config{Name: "adam"})
-	tr, err := NewTrainer(m, opt, 0.01, 16, rand.New(rand.NewPCG(seed, 3)))
+	p, err := m.Train(16, rand.New(rand.NewPCG(seed, 3)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := tr.Program()
 	data := rand.New(rand.NewPCG(seed, 2))
 	labels := make([]int, 16)
 	for i := 0; i < steps; i++ {
 		fillRandom(data, p.X.Data().([]float32), p.Y.Data().([]float32), labels)
-		loss, _, err := tr.Step(labels, 0.01)
+		if err := p.Run(); err != nil {
+			t.Fatal(err)
+		}
+		params, err := p.Params()
 		if err != nil {
 			t.Fatal(err)
 		}
-		losses = append(losses, loss)
+		if err := opt.Step(params, 0.01); err != nil {
+			t.Fatal(err)
+		}
+		losses = append(losses, p.Loss())
 	}
 	return losses, m
 }
@@ -90,9 +95,10 @@ func TestSameSeedSameLosses(t *testing.T) {
 	}
 }
 
-// TestProgramsShareParameters checks DESIGN.md decision 1: an update made
-// through the training program's parameters is seen by an inference program
-// compiled before it, without copying.
+// TestProgramsShareParameters checks that parameters live outside any one
+// graph (docs/DESIGN.md): an update made through the training program's
+// parameters is seen by an inference program compiled before it, without
+// copying.
 func TestProgramsShareParameters(t *testing.T) {
 	m, err := NewModel(smallArch(), Float32, rand.New(rand.NewPCG(1, 1)))
 	if err != nil {

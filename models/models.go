@@ -1,8 +1,9 @@
-// Package models names tapestry's ready-made architectures and rebuilds an
-// architecture from the kind and config a checkpoint recorded.
+// Package models names tapestry's ready-made architectures, rebuilds an
+// architecture from the kind and config a checkpoint recorded, and loads a
+// model from a checkpoint file.
 //
 //	arch, err := models.Preset("mlp")
-//	arch, err = models.FromConfig(ckpt.Kind, ckpt.Config)
+//	model, ck, err := models.Load("runs/x/best.safetensors")
 package models
 
 import (

@@ -45,7 +45,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	data := fs.String("data", "", "folder of the MNIST IDX files (default: $MNIST_DIR, the GoMNIST module, the download cache)")
 	seed := fs.Uint64("seed", 1, "seed for initialization, shuffling and dropout")
 	torch := fs.Bool("compare-torch", false, "also run the PyTorch peer on each workload, alternating repeats (needs python3-torch)")
-	torchScript := fs.String("torch-script", "", "path of torch_mnist.py (default: ../shared/peers/torch_mnist.py beside the module root)")
+	torchScript := fs.String("torch-script", "", "path of the PyTorch peer script (default: bench/peers/torch_mnist.py in the module root)")
 	python := fs.String("python", "", "Python interpreter of the peer (default /usr/bin/python3)")
 	if err := fs.Parse(args); err != nil {
 		return 2

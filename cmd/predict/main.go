@@ -20,8 +20,8 @@ import (
 	"sort"
 
 	"github.com/tapestry-ml/tapestry/datasets/mnist"
+	"github.com/tapestry-ml/tapestry/models"
 	"github.com/tapestry-ml/tapestry/preprocess"
-	"github.com/tapestry-ml/tapestry/train"
 )
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -52,7 +52,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: predict -model CHECKPOINT [-json] [-top N] IMAGE...")
 		return 2
 	}
-	m, _, err := train.LoadModel(*model)
+	m, _, err := models.Load(*model)
 	if err != nil {
 		fmt.Fprintf(stderr, "predict: %v\n", err)
 		return 1

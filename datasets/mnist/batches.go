@@ -19,23 +19,22 @@ func normTables() (t32 [256]float32, t64 [256]float64) {
 	return t32, t64
 }
 
-// Batches cuts a Dataset into mini-batches in an order drawn from a
-// *rand.Rand, and writes them into caller-owned slices (the input tensors
-// of a compiled graph) without allocating.
+// Batches cuts a Dataset into mini-batches in an order drawn by Shuffle, and
+// writes them into caller-owned slices (the input tensors of a compiled
+// graph) without allocating. It is a train.Source.
 type Batches struct {
 	d        *Dataset
 	size     int
-	rng      *rand.Rand
 	batches  int
 	order    []int32 // example indices, in the order of this epoch
 	dropLast bool
 }
 
 // NewBatches returns batches of size examples of d, in d's own order until
-// Shuffle draws a random one from rng (a nil rng keeps d's order). If dropLast is true the final batch is dropped when it
-// would be partial, so every batch has exactly size examples; otherwise the
-// last batch holds the remainder.
-func NewBatches(d *Dataset, size int, rng *rand.Rand, dropLast bool) (*Batches, error) {
+// Shuffle draws a random one. If dropLast is true the final batch is dropped
+// when it would be partial, so every batch has exactly size examples;
+// otherwise the last batch holds the remainder.
+func NewBatches(d *Dataset, size int, dropLast bool) (*Batches, error) {
 	switch {
 	case d == nil || d.Len() == 0:
 		return nil, errors.New("batching MNIST: empty dataset")
@@ -48,7 +47,7 @@ func NewBatches(d *Dataset, size int, rng *rand.Rand, dropLast bool) (*Batches, 
 	case d.Len() > 1<<31-1:
 		return nil, errors.Errorf("batching MNIST: %d examples is too many", d.Len())
 	}
-	b := &Batches{d: d, size: size, rng: rng, dropLast: dropLast, order: make([]int32, d.Len())}
+	b := &Batches{d: d, size: size, dropLast: dropLast, order: make([]int32, d.Len())}
 	b.batches = d.Len() / size
 	if !dropLast && d.Len()%size != 0 {
 		b.batches++
@@ -71,21 +70,20 @@ func (b *Batches) Size(i int) int {
 	return min(b.size, len(b.order)-i*b.size)
 }
 
-// Shuffle draws a new order of the examples from the rng given to
-// NewBatches; call it before each epoch. With a nil rng it does nothing.
+// Shuffle draws a new order of the examples from rng; call it before each
+// epoch. A nil rng keeps d's own order.
 //
 // Each order is a shuffle of d's own order, not of the previous epoch's, so
-// that an epoch's order depends only on the rng's state: a run resumed from
-// a checkpoint that saved that state sees the same batches.
-func (b *Batches) Shuffle() {
-	if b.rng == nil {
-		return
-	}
+// that an epoch's order depends only on rng's state: a run resumed from a
+// checkpoint that saved that state sees the same batches.
+func (b *Batches) Shuffle(rng *rand.Rand) {
 	o := b.order
 	for i := range o {
 		o[i] = int32(i)
 	}
-	b.rng.Shuffle(len(o), func(i, j int) { o[i], o[j] = o[j], o[i] })
+	if rng != nil {
+		rng.Shuffle(len(o), func(i, j int) { o[i], o[j] = o[j], o[i] })
+	}
 }
 
 // Fill writes batch i and returns its number of examples n:

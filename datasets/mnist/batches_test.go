@@ -52,7 +52,7 @@ func TestBatchesCoverEachExampleOnce(t *testing.T) {
 		{"shuffled-droplast", pcg(1), true, 4, 20},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			b, err := NewBatches(d, 5, tc.rng, tc.dropLast)
+			b, err := NewBatches(d, 5, tc.dropLast)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -60,7 +60,7 @@ func TestBatchesCoverEachExampleOnce(t *testing.T) {
 				t.Fatalf("Len = %d, want %d", b.Len(), tc.batches)
 			}
 			for epoch := range 3 {
-				b.Shuffle()
+				b.Shuffle(tc.rng)
 				seen := epochOrder(t, b, n)
 				if len(seen) != tc.seen {
 					t.Fatalf("epoch %d: saw %d examples, want %d", epoch, len(seen), tc.seen)
@@ -84,13 +84,14 @@ func TestBatchesSeed(t *testing.T) {
 	const n = 23
 	d := testDataset(n)
 	orders := func(seed uint64) [][]int {
-		b, err := NewBatches(d, 4, pcg(seed), false)
+		b, err := NewBatches(d, 4, false)
 		if err != nil {
 			t.Fatal(err)
 		}
-		b.Shuffle()
+		rng := pcg(seed)
+		b.Shuffle(rng)
 		e1 := epochOrder(t, b, n)
-		b.Shuffle()
+		b.Shuffle(rng)
 		return [][]int{e1, epochOrder(t, b, n)}
 	}
 	a, again, other := orders(7), orders(7), orders(8)
@@ -112,22 +113,23 @@ func TestShuffleDependsOnlyOnRNGState(t *testing.T) {
 	const n = 23
 	d := testDataset(n)
 	src := rand.NewPCG(5, 6)
-	b, err := NewBatches(d, 4, rand.New(src), false)
+	b, err := NewBatches(d, 4, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.Shuffle()
-	b.Shuffle()
+	rng := rand.New(src)
+	b.Shuffle(rng)
+	b.Shuffle(rng)
 	state, _ := src.MarshalBinary()
-	b.Shuffle()
+	b.Shuffle(rng)
 	want := epochOrder(t, b, n)
 
 	src2 := rand.NewPCG(0, 0)
-	b2, _ := NewBatches(d, 4, rand.New(src2), false)
+	b2, _ := NewBatches(d, 4, false)
 	if err := src2.UnmarshalBinary(state); err != nil {
 		t.Fatal(err)
 	}
-	b2.Shuffle()
+	b2.Shuffle(rand.New(src2))
 	if got := epochOrder(t, b2, n); !slices.Equal(got, want) {
 		t.Errorf("restored state gives order %v, want %v", got, want)
 	}
@@ -135,7 +137,7 @@ func TestShuffleDependsOnlyOnRNGState(t *testing.T) {
 
 func TestFillValues(t *testing.T) {
 	d := testDataset(10)
-	b, err := NewBatches(d, 4, pcg(3), false)
+	b, err := NewBatches(d, 4, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,16 +182,17 @@ func TestFillValues(t *testing.T) {
 
 func TestFillAndShuffleDoNotAllocate(t *testing.T) {
 	d := testDataset(100)
-	b, err := NewBatches(d, 32, pcg(1), false)
+	b, err := NewBatches(d, 32, false)
 	if err != nil {
 		t.Fatal(err)
 	}
+	rng := pcg(1)
 	x, y, labels := make([]float32, 32*784), make([]float32, 32*10), make([]int, 32)
 	x64, y64 := make([]float64, 32*784), make([]float64, 32*10)
 	for name, f := range map[string]func(){
 		"Fill":    func() { b.Fill(3, x, y, labels) }, // the partial last batch
 		"Fill64":  func() { b.Fill64(0, x64, y64, labels) },
-		"Shuffle": b.Shuffle,
+		"Shuffle": func() { b.Shuffle(rng) },
 	} {
 		if a := testing.AllocsPerRun(100, f); a != 0 {
 			t.Errorf("%s: %v allocations per call, want 0", name, a)
@@ -212,12 +215,12 @@ func TestNewBatchesBad(t *testing.T) {
 		{"droplast-too-big", d, 6, true},
 		{"images-labels-disagree", &Dataset{Images: make([]byte, 784), Labels: []byte{1, 2}}, 1, false},
 	} {
-		if _, err := NewBatches(tc.d, tc.size, nil, tc.dropLast); err == nil {
+		if _, err := NewBatches(tc.d, tc.size, tc.dropLast); err == nil {
 			t.Errorf("%s: no error", tc.name)
 		}
 	}
 	// Without dropLast, a batch larger than the data is one partial batch.
-	b, err := NewBatches(d, 6, nil, false)
+	b, err := NewBatches(d, 6, false)
 	if err != nil || b.Len() != 1 || b.Size(0) != 5 {
 		t.Errorf("size 6 of 5: got %v, %v", b, err)
 	}
@@ -229,7 +232,7 @@ func BenchmarkFill256x32(b *testing.B) { benchFill(b, 256, false) }
 
 func benchFill(b *testing.B, size int, f64 bool) {
 	d := testDataset(1000)
-	bs, err := NewBatches(d, size, pcg(1), true)
+	bs, err := NewBatches(d, size, true)
 	if err != nil {
 		b.Fatal(err)
 	}

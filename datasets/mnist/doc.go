@@ -7,9 +7,10 @@
 //	dir, err := mnist.Locate("") // -data flag, $MNIST_DIR, Go module cache, download cache
 //	train, err := mnist.Load(dir, "train")
 //	train, val, err := train.Split(5000)
-//	batches, err := mnist.NewBatches(train, 64, rand.New(rand.NewPCG(seed, 0)), true)
+//	batches, err := mnist.NewBatches(train, 64, true)
+//	rng := rand.New(rand.NewPCG(seed, 2))
 //	for epoch := range epochs {
-//		batches.Shuffle()
+//		batches.Shuffle(rng)
 //		for i := range batches.Len() {
 //			n := batches.Fill(i, x, y, nil) // x: [n, 784] normalized, y: [n, 10] one-hot
 //		}

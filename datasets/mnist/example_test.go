@@ -11,7 +11,7 @@ import (
 func ExampleNewBatches() {
 	// Ten blank images labelled 0..9; real data comes from mnist.Load.
 	d := &mnist.Dataset{Images: make([]uint8, 10*mnist.Pixels), Labels: []uint8{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}}
-	b, err := mnist.NewBatches(d, 4, rand.New(rand.NewPCG(1, 2)), false)
+	b, err := mnist.NewBatches(d, 4, false)
 	if err != nil {
 		panic(err)
 	}
@@ -20,8 +20,9 @@ func ExampleNewBatches() {
 	y := make([]float32, 4*mnist.Classes)
 	labels := make([]int, 4)
 	seen := 0
+	rng := rand.New(rand.NewPCG(1, 2))
 	for epoch := range 2 {
-		b.Shuffle()
+		b.Shuffle(rng)
 		for i := range b.Len() {
 			n := b.Fill(i, x, y, labels)
 			seen += n

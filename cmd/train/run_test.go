@@ -1,4 +1,4 @@
-package train
+package main
 
 import (
 	"context"
@@ -15,9 +15,9 @@ import (
 	"github.com/pkg/errors"
 
 	"github.com/tapestry-ml/tapestry/checkpoint"
-	"github.com/tapestry-ml/tapestry/graph"
 	"github.com/tapestry-ml/tapestry/optim"
 	"github.com/tapestry-ml/tapestry/safetensors"
+	"github.com/tapestry-ml/tapestry/train"
 )
 
 // quick returns options for a small real run: 1,500 MNIST training images,
@@ -28,6 +28,11 @@ func quick(t *testing.T, epochs int) Options {
 	o.Epochs, o.Batch, o.Limit, o.Val, o.Quiet = epochs, 100, 1500, 500, true
 	o.Out = t.TempDir()
 	return o
+}
+
+// resumeOptionsFor are the options of `-resume path [-epochs N] -quiet`.
+func resumeOptionsFor(path string, epochs int) Options {
+	return Options{Numbers: Numbers{Epochs: epochs}, IO: IO{Resume: path, Quiet: true}}
 }
 
 func tensorsOf(t *testing.T, path string) map[string][]byte {
@@ -89,7 +94,7 @@ func TestResumeIsExact(t *testing.T) {
 			if _, err := Run(ctx, first, io.Discard, io.Discard); err != nil {
 				t.Fatal(err)
 			}
-			resumed := Options{Resume: filepath.Join(first.Out, "last.safetensors"), Epochs: 4, Quiet: true}
+			resumed := resumeOptionsFor(filepath.Join(first.Out, "last.safetensors"), 4)
 			got, err := Run(ctx, resumed, io.Discard, io.Discard)
 			if err != nil {
 				t.Fatal(err)
@@ -120,20 +125,20 @@ func TestInterruptMidEpochResumesExactly(t *testing.T) {
 	o := quick(t, 3)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	o.onStep = func(s graph.StepInfo) {
+	o.onStep = func(s train.StepInfo) {
 		if s.Epoch == 2 && s.Batch == 6 {
 			cancel()
 		}
 	}
 	_, err = Run(ctx, o, io.Discard, io.Discard)
-	if !errors.Is(err, graph.ErrInterrupted) {
+	if !errors.Is(err, train.ErrInterrupted) {
 		t.Fatalf("err = %v, want an interruption", err)
 	}
 	last := filepath.Join(o.Out, "last.safetensors")
 	if !strings.Contains(err.Error(), "go run ./cmd/train -resume "+last) {
 		t.Errorf("message %q does not say how to resume", err)
 	}
-	got, err := Run(context.Background(), Options{Resume: last, Quiet: true}, io.Discard, io.Discard)
+	got, err := Run(context.Background(), resumeOptionsFor(last, 0), io.Discard, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +208,7 @@ func TestDivergenceStopsAndKeepsLastGood(t *testing.T) {
 		t.Fatal(err)
 	}
 	edited, _ := os.ReadFile(last)
-	_, err = Run(context.Background(), Options{Resume: last, Epochs: 2, Quiet: true}, io.Discard, io.Discard)
+	_, err = Run(context.Background(), resumeOptionsFor(last, 2), io.Discard, io.Discard)
 	if err == nil {
 		t.Fatal("training went on with a learning rate of 1e12")
 	}
@@ -247,7 +252,7 @@ func TestMemoryAndGoroutinesStayFlat(t *testing.T) {
 	o.Limit = 2000
 	var rss [11]int64
 	var gor [11]int
-	o.onStep = func(s graph.StepInfo) {
+	o.onStep = func(s train.StepInfo) {
 		if s.Batch == s.Batches {
 			// Return garbage to the OS first: what is left resident is
 			// what the run holds, which is what must not grow.

@@ -1,0 +1,243 @@
+package main
+
+import (
+	"flag"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/pkg/errors"
+
+	"github.com/tapestry-ml/tapestry/models"
+	"github.com/tapestry-ml/tapestry/optim"
+	"github.com/tapestry-ml/tapestry/train"
+)
+
+// Options are the settings of one run, in two groups declared once here:
+// Numbers changes what a run computes, so a checkpoint records it and a
+// resumed run takes it from there; IO says only where things are read and
+// written and how progress is shown, so a resumed run takes it from its own
+// flags. Each group's flags are declared by its flags method, which is how
+// -resume knows which flags it must refuse.
+type Options struct {
+	Numbers
+	IO
+
+	// onStep, if set, is called after every step (tests interrupt runs at
+	// chosen steps with it).
+	onStep func(train.StepInfo)
+}
+
+// Numbers are the settings that change the numbers a run computes.
+type Numbers struct {
+	// Model names the architecture: one of models.Presets.
+	Model string `json:"model"`
+	// Epochs is the number of passes over the training set. It is the one
+	// number a resumed run may change, to train further.
+	Epochs int `json:"epochs"`
+	// Batch is the number of examples per training step.
+	Batch int `json:"batch"`
+	// LR is the base learning rate. If LR is 0, the optimizer's default
+	// (optim.DefaultLR) is used.
+	LR float64 `json:"lr"`
+	// Optimizer is one of optim.Names.
+	Optimizer string `json:"optimizer"`
+	// Schedule scales the learning rate by epoch. Its zero value is a
+	// constant rate; a cosine schedule's Epochs default to Numbers.Epochs.
+	Schedule optim.ScheduleConfig `json:"schedule"`
+	// Seed drives initialization, shuffling and dropout masks.
+	Seed uint64 `json:"seed"`
+	// Val is the number of training images held out for validation; 0
+	// turns validation off.
+	Val int `json:"val"`
+	// Limit, if positive, trains on only the first Limit training images
+	// (after the validation split): for quick runs and tests.
+	Limit int `json:"limit,omitempty"`
+	// InitFrom, if set, is a safetensors file of PyTorch state_dict
+	// tensors that replaces the initial weights.
+	InitFrom string `json:"init_from,omitempty"`
+}
+
+// IO are the settings that do not change the numbers.
+type IO struct {
+	// Data is the folder of the MNIST files. If Data is "", $MNIST_DIR,
+	// the GoMNIST module in the Go module cache, and the download cache are
+	// tried.
+	Data string `json:"data"`
+	// Download fetches the MNIST files into the download cache first (from
+	// Mirrors, or the default mirrors if Mirrors is empty).
+	Download bool     `json:"download"`
+	Mirrors  []string `json:"mirrors"`
+	// Out is the run folder. If Out is "", runs/<time>-<model> is used, or
+	// the checkpoint's folder when resuming.
+	Out string `json:"out"`
+	// Resume continues the run saved in this checkpoint.
+	Resume string `json:"resume,omitempty"`
+	// Eval evaluates this checkpoint on the test set instead of training.
+	Eval string `json:"eval,omitempty"`
+	// Dot, if set, receives the training graph in Graphviz DOT.
+	Dot string `json:"dot"`
+	// ExportTorch, if set, receives the trained weights in PyTorch's
+	// state_dict names and layouts (see checkpoint.ExportTorch).
+	ExportTorch string `json:"export_torch"`
+	// CPUProfile, if set, receives a pprof CPU profile of the run.
+	CPUProfile string `json:"cpuprofile"`
+	// Quiet prints only the final line.
+	Quiet bool `json:"quiet"`
+	// BLAS is the matrix-multiply implementation: "tapestry" (the zero
+	// value; package blas, pure Go with AVX-512/AVX2 kernels) or "gonum"
+	// (Gorgonia's default).
+	BLAS string `json:"blas"`
+}
+
+// flags declares the flags of the numeric settings, bound to n's fields
+// with n's values as defaults.
+func (n *Numbers) flags(fs *flag.FlagSet) {
+	fs.StringVar(&n.Model, "model", n.Model, "architecture: "+strings.Join(models.Presets, ", "))
+	fs.IntVar(&n.Epochs, "epochs", n.Epochs, "passes over the training set (with -resume: the new total)")
+	fs.IntVar(&n.Batch, "batch", n.Batch, "examples per step")
+	fs.Float64Var(&n.LR, "lr", n.LR, "learning rate (0: the optimizer's default)")
+	fs.StringVar(&n.Optimizer, "optimizer", n.Optimizer, "one of "+strings.Join(optim.Names, ", "))
+	fs.Func("schedule", "learning-rate schedule: "+strings.Join(optim.ScheduleNames, ", ")+" (default "+n.Schedule.Name+")",
+		func(s string) error {
+			n.Schedule.Name = s
+			return nil
+		})
+	fs.Func("lr-step", "epochs between decays of the step schedule (default 1)", func(s string) error {
+		return intFlag(s, &n.Schedule.StepSize)
+	})
+	fs.Func("lr-gamma", "factor of each decay of the step schedule (default 0.7)", func(s string) error {
+		return floatFlag(s, &n.Schedule.Gamma)
+	})
+	fs.Uint64Var(&n.Seed, "seed", n.Seed, "seed for initialization, shuffling and dropout")
+	fs.IntVar(&n.Val, "val", n.Val, "training images held out for validation (0: none)")
+	fs.IntVar(&n.Limit, "limit", n.Limit, "train on only the first N training images (quick runs; 0: all)")
+	fs.StringVar(&n.InitFrom, "init-from", n.InitFrom, "start from PyTorch state_dict weights in this safetensors file")
+}
+
+// flags declares the flags of the I/O settings, bound to o's fields.
+func (o *IO) flags(fs *flag.FlagSet) {
+	fs.StringVar(&o.Data, "data", o.Data, "folder of the MNIST IDX files (default: $MNIST_DIR, the GoMNIST module, the download cache)")
+	fs.BoolVar(&o.Download, "download", o.Download, "download MNIST into the user cache folder first, verifying SHA-256 digests")
+	fs.Func("mirrors", "comma-separated mirror base URLs for -download (empty: the defaults)", func(s string) error {
+		o.Mirrors = strings.Split(s, ",")
+		return nil
+	})
+	fs.StringVar(&o.Out, "out", o.Out, "run folder (default runs/<time>-<model>, or the checkpoint's folder with -resume)")
+	fs.StringVar(&o.Resume, "resume", o.Resume, "continue the run saved in this checkpoint")
+	fs.StringVar(&o.Eval, "eval", o.Eval, "evaluate this checkpoint on the test set (report and confusion.png) instead of training")
+	fs.StringVar(&o.Dot, "dot", o.Dot, "write the training graph in Graphviz DOT to this file")
+	fs.StringVar(&o.CPUProfile, "cpuprofile", o.CPUProfile, "write a CPU profile to this file")
+	fs.StringVar(&o.ExportTorch, "export-torch", o.ExportTorch, "write the trained (or -eval'ed) weights in PyTorch state_dict layout to this safetensors file")
+	fs.BoolVar(&o.Quiet, "quiet", o.Quiet, "print only the final accuracy line")
+	fs.StringVar(&o.BLAS, "blas", o.BLAS, "matrix multiply: tapestry (pure Go, AVX-512/AVX2 kernels) or gonum")
+}
+
+// Defaults returns the settings that reach the documented accuracy for a
+// model, all Adam 1e-3 with a cosine decay to 0 over the run: "mlp" batch
+// 128, 10 epochs (98.60% test accuracy with seed 1; without the decay the
+// same run ended at 97.96%, which is why the decay is on); "cnn" batch 64,
+// 12 epochs (99.39%); "lenet5" batch 128, 12 epochs.
+func Defaults(model string) Options {
+	n := Numbers{Model: model, Seed: 1, Val: 5000, Optimizer: "adam", Schedule: optim.ScheduleConfig{Name: "cosine"}}
+	switch model {
+	case "cnn":
+		// Batch 64 as pytorch/examples: 99.39% with seed 1, against
+		// 99.30% at batch 128 (12 epochs each).
+		n.Epochs, n.Batch = 12, 64
+	case "lenet5":
+		n.Epochs, n.Batch = 12, 128
+	default:
+		n.Epochs, n.Batch = 10, 128
+	}
+	return Options{Numbers: n, IO: IO{BLAS: "tapestry"}}
+}
+
+// Validate reports the first bad setting, before any work is done.
+func (n Numbers) Validate() error {
+	known := false
+	for _, m := range models.Presets {
+		known = known || m == n.Model
+	}
+	switch {
+	case !known:
+		return errors.Errorf("unknown model %q (want one of %s)", n.Model, strings.Join(models.Presets, ", "))
+	case n.Epochs < 1:
+		return errors.Errorf("epochs %d must be at least 1", n.Epochs)
+	case n.Batch < 1:
+		return errors.Errorf("batch size %d must be at least 1", n.Batch)
+	case math.IsNaN(n.LR) || math.IsInf(n.LR, 0) || n.LR < 0:
+		return errors.Errorf("learning rate %v must be a positive number", n.LR)
+	case n.Val < 0 || n.Val >= 60000:
+		return errors.Errorf("validation size %d must be in [0, 60000)", n.Val)
+	case n.Limit < 0:
+		return errors.Errorf("limit %d must not be negative", n.Limit)
+	}
+	if _, err := optim.New(n.optimizer()); err != nil {
+		return err
+	}
+	if _, err := optim.NewSchedule(n.schedule()); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Validate reports the first bad I/O setting.
+func (o IO) Validate() error {
+	if o.BLAS != "" && o.BLAS != "tapestry" && o.BLAS != "gonum" {
+		return errors.Errorf("unknown BLAS %q (want tapestry or gonum)", o.BLAS)
+	}
+	if o.Resume != "" && o.Eval != "" {
+		return errors.New("-resume and -eval cannot be given together")
+	}
+	return nil
+}
+
+// optimizer is the optimizer's config: its name and base rate.
+func (n Numbers) optimizer() optim.Config {
+	lr := n.LR
+	if lr == 0 {
+		lr = optim.DefaultLR(n.Optimizer)
+	}
+	return optim.Config{Name: n.Optimizer, LR: lr}
+}
+
+// schedule is the schedule's config, with a cosine schedule spanning the
+// run and the step schedule's documented defaults.
+func (n Numbers) schedule() optim.ScheduleConfig {
+	s := n.Schedule
+	switch s.Name {
+	case "":
+		s.Name = "constant"
+	case "cosine":
+		if s.Epochs == 0 {
+			s.Epochs = n.Epochs
+		}
+	case "step":
+		if s.StepSize == 0 {
+			s.StepSize = 1
+		}
+		if s.Gamma == 0 {
+			s.Gamma = 0.7
+		}
+	}
+	return s
+}
+
+func intFlag(s string, v *int) error {
+	i, err := strconv.Atoi(s)
+	if err != nil {
+		return errors.Errorf("%q is not an integer", s)
+	}
+	*v = i
+	return nil
+}
+
+func floatFlag(s string, v *float64) error {
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return errors.Errorf("%q is not a number", s)
+	}
+	*v = f
+	return nil
+}

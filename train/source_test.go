@@ -1,0 +1,97 @@
+package train_test
+
+import "math/rand/v2"
+
+// randomSource is one batch of standard normal inputs with random labels,
+// repeated: what a benchmark or a test of the trainer's mechanics needs.
+type randomSource struct {
+	x, y   []float32
+	labels []int
+}
+
+func newRandomSource(rng *rand.Rand, batch, in, classes int) *randomSource {
+	s := &randomSource{x: make([]float32, batch*in), y: make([]float32, batch*classes), labels: make([]int, batch)}
+	for i := range s.x {
+		s.x[i] = float32(rng.NormFloat64())
+	}
+	for i := range s.labels {
+		s.labels[i] = rng.IntN(classes)
+		s.y[i*classes+s.labels[i]] = 1
+	}
+	return s
+}
+
+func (s *randomSource) Len() int           { return 1 }
+func (s *randomSource) Size(int) int       { return len(s.labels) }
+func (s *randomSource) Shuffle(*rand.Rand) {}
+func (s *randomSource) Fill(_ int, x, y []float32, labels []int) int {
+	copy(x, s.x)
+	if y != nil {
+		copy(y, s.y)
+	}
+	if labels != nil {
+		copy(labels, s.labels)
+	}
+	return len(s.labels)
+}
+
+// ruleSource is n examples of 6 standard normal inputs whose class is
+// (x0 > 0) + (x1 > 0): a rule a small network learns in a few epochs.
+type ruleSource struct {
+	x      []float32
+	labels []int
+	order  []int
+	batch  int
+	drop   bool // drop a last partial batch
+}
+
+func newRuleSource(seed uint64, n, batch int, dropLast bool) *ruleSource {
+	rng := rand.New(rand.NewPCG(seed, 99))
+	s := &ruleSource{x: make([]float32, n*6), labels: make([]int, n), order: make([]int, n), batch: batch, drop: dropLast}
+	for i := range n {
+		row := s.x[i*6 : i*6+6]
+		for j := range row {
+			row[j] = float32(rng.NormFloat64())
+		}
+		if row[0] > 0 {
+			s.labels[i]++
+		}
+		if row[1] > 0 {
+			s.labels[i]++
+		}
+		s.order[i] = i
+	}
+	return s
+}
+
+func (s *ruleSource) Len() int {
+	if s.drop {
+		return len(s.labels) / s.batch
+	}
+	return (len(s.labels) + s.batch - 1) / s.batch
+}
+
+func (s *ruleSource) Size(i int) int { return min(s.batch, len(s.labels)-i*s.batch) }
+
+func (s *ruleSource) Shuffle(rng *rand.Rand) {
+	for i := range s.order {
+		s.order[i] = i
+	}
+	rng.Shuffle(len(s.order), func(i, j int) { s.order[i], s.order[j] = s.order[j], s.order[i] })
+}
+
+func (s *ruleSource) Fill(i int, x, y []float32, labels []int) int {
+	n := s.Size(i)
+	for k, e := range s.order[i*s.batch : i*s.batch+n] {
+		copy(x[k*6:k*6+6], s.x[e*6:e*6+6])
+		if y != nil {
+			row := y[k*3 : k*3+3]
+			clear(row)
+			row[s.labels[e]] = 1
+		}
+		if labels != nil {
+			labels[k] = s.labels[e]
+		}
+	}
+	return n
+}

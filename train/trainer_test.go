@@ -1,0 +1,256 @@
+package train_test
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pkg/errors"
+
+	"github.com/tapestry-ml/tapestry/checkpoint"
+	"github.com/tapestry-ml/tapestry/graph"
+	"github.com/tapestry-ml/tapestry/optim"
+	"github.com/tapestry-ml/tapestry/train"
+)
+
+// ruleArch is a 6-16-3 MLP with dropout, so that the dropout generator's
+// state matters to an exact resume.
+func ruleArch() graph.Arch {
+	return graph.Arch{Net: graph.NewSequential(
+		graph.Dense{Name: "fc1", In: 6, Out: 16}, graph.ReLU{}, graph.Dropout{Name: "drop1", P: 0.3},
+		graph.Dense{Name: "fc2", In: 16, Out: 3}), InShape: []int{6}, Classes: 3, Kind: "rule"}
+}
+
+// newTrainer makes a fresh model (seed stream 1) and a trainer with Adam
+// and a cosine schedule over 4 epochs.
+func newTrainer(t *testing.T, epochs int) *train.Trainer {
+	t.Helper()
+	m, err := graph.NewModel(ruleArch(), graph.Float32, rand.New(rand.NewPCG(7, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt, err := optim.New(optim.Config{Name: "adam", LR: 0.01})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := train.New(m, opt, train.Config{Batch: 20, Epochs: epochs, Seed: 7, Schedule: optim.Cosine{Epochs: 4}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tr.Close() })
+	return tr
+}
+
+func TestFitLearnsAndReports(t *testing.T) {
+	tr := newTrainer(t, 4)
+	src, val := newRuleSource(1, 2000, 20, true), newRuleSource(2, 130, 50, false)
+	var steps int
+	tr.OnStep = func(s train.StepInfo) { steps++ }
+	var epochs []int
+	tr.OnEpoch = func(s train.EpochStats) error { epochs = append(epochs, s.Epoch); return nil }
+	if err := tr.Fit(context.Background(), src, val); err != nil {
+		t.Fatal(err)
+	}
+	h := tr.History()
+	if len(h) != 4 || len(epochs) != 4 || steps != 4*100 {
+		t.Fatalf("%d epochs in history, %d OnEpoch calls, %d steps; want 4, 4, 400", len(h), len(epochs), steps)
+	}
+	for i, s := range h {
+		if s.Epoch != i+1 || s.Steps != int64(100*(i+1)) || s.Seconds <= 0 || s.SamplesPerSec <= 0 {
+			t.Errorf("epoch %d: %+v", i+1, s)
+		}
+		if want := 0.01 * (1 + math.Cos(math.Pi*float64(i)/4)) / 2; math.Abs(s.LR-want) > 1e-15 {
+			t.Errorf("epoch %d: rate %v, want the cosine schedule's %v", i+1, s.LR, want)
+		}
+	}
+	if !(h[3].TrainLoss < h[0].TrainLoss) || h[3].TrainAcc < 0.8 || h[3].ValAcc < 0.9 {
+		t.Errorf("did not learn the rule: first %+v, last %+v", h[0], h[3])
+	}
+	if tr.Position() != (train.Position{Epoch: 4}) {
+		t.Errorf("position %+v after 4 epochs", tr.Position())
+	}
+	// Fit again does nothing: the epochs are done.
+	if err := tr.Fit(context.Background(), src, val); err != nil || len(tr.History()) != 4 {
+		t.Errorf("a second Fit: %v, %d epochs", err, len(tr.History()))
+	}
+}
+
+func TestTrainBatchRefusesAPartialBatch(t *testing.T) {
+	tr := newTrainer(t, 1)
+	src := newRuleSource(1, 30, 20, false) // batches of 20 and 10
+	if _, _, err := tr.TrainBatch(src, 1, 0.01); err == nil || !strings.Contains(err.Error(), "has 10 examples, want 20") {
+		t.Errorf("partial batch: %v", err)
+	}
+}
+
+// TestResumeIsExact: a run stopped in the middle of epoch 2 (as SIGINT
+// does), saved, and restored into a fresh trainer, ends bit for bit where
+// an uninterrupted run ends: weights, optimizer state, history.
+func TestResumeIsExact(t *testing.T) {
+	src, val := newRuleSource(1, 400, 20, true), newRuleSource(2, 100, 50, false)
+	straight := newTrainer(t, 4)
+	if err := straight.Fit(context.Background(), src, val); err != nil {
+		t.Fatal(err)
+	}
+	for _, stop := range []struct{ epoch, batch int }{{2, 7}, {2, 20}} {
+		first := newTrainer(t, 4)
+		ctx, cancel := context.WithCancel(context.Background())
+		first.OnStep = func(s train.StepInfo) {
+			if s.Epoch == stop.epoch && s.Batch == stop.batch {
+				cancel()
+			}
+		}
+		err := first.Fit(ctx, src, val)
+		cancel()
+		if !errors.Is(err, train.ErrInterrupted) {
+			t.Fatalf("stop at %v: %v, want an interruption", stop, err)
+		}
+		path := filepath.Join(t.TempDir(), "last.safetensors")
+		if err := first.Save(path); err != nil {
+			t.Fatal(err)
+		}
+		ck, err := checkpoint.Load(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		second := newTrainer(t, 4)
+		if err := second.Restore(ck); err != nil {
+			t.Fatal(err)
+		}
+		if err := second.Fit(context.Background(), src, val); err != nil {
+			t.Fatal(err)
+		}
+		sameTrainers(t, straight, second)
+	}
+}
+
+func sameTrainers(t *testing.T, a, b *train.Trainer) {
+	t.Helper()
+	ha, hb := a.History(), b.History()
+	if len(ha) != len(hb) {
+		t.Fatalf("%d epochs vs %d", len(ha), len(hb))
+	}
+	for i := range ha {
+		x, y := ha[i], hb[i]
+		if x.TrainLoss != y.TrainLoss || x.TrainAcc != y.TrainAcc || x.ValAcc != y.ValAcc || x.Steps != y.Steps || x.LR != y.LR {
+			t.Errorf("epoch %d: %+v vs %+v", i+1, x, y)
+		}
+	}
+	for _, name := range a.Model.Params.Names() {
+		if !equal(a.Model.Params.Float64s(name), b.Model.Params.Float64s(name)) {
+			t.Errorf("parameter %s differs", name)
+		}
+	}
+	sa, sb := a.Optimizer.State(), b.Optimizer.State()
+	if len(sa) != len(sb) || len(sa) == 0 || a.Optimizer.Steps() != b.Optimizer.Steps() {
+		t.Fatalf("optimizer: %d tensors, %d steps vs %d, %d", len(sa), a.Optimizer.Steps(), len(sb), b.Optimizer.Steps())
+	}
+	for i := range sa {
+		if !equal(graph.Float64s(sa[i].T), graph.Float64s(sb[i].T)) {
+			t.Errorf("optimizer tensor %s differs", sa[i].Name)
+		}
+	}
+}
+
+func equal(a, b []float64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if math.Float64bits(a[i]) != math.Float64bits(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func TestRestoreRefuses(t *testing.T) {
+	tr := newTrainer(t, 2)
+	src := newRuleSource(1, 100, 20, true)
+	if err := tr.Fit(context.Background(), src, nil); err != nil {
+		t.Fatal(err)
+	}
+	ck, err := tr.Checkpoint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Restore(ck); err == nil || !strings.Contains(err.Error(), "trained already") {
+		t.Errorf("restore into a trained trainer: %v", err)
+	}
+	m, _ := graph.NewModel(ruleArch(), graph.Float32, rand.New(rand.NewPCG(1, 1)))
+	sgd, _ := optim.New(optim.Config{Name: "sgd"})
+	other, err := train.New(m, sgd, train.Config{Batch: 20, Epochs: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if err := other.Restore(ck); err == nil || !strings.Contains(err.Error(), "optimizer is adam, not sgd") {
+		t.Errorf("restore with another optimizer: %v", err)
+	}
+	delete(ck.Meta, "train.position")
+	fresh := newTrainer(t, 2)
+	if err := fresh.Restore(ck); err == nil || !strings.Contains(err.Error(), "no training position") {
+		t.Errorf("restore without a position: %v", err)
+	}
+}
+
+func TestNewRefusesBadSettings(t *testing.T) {
+	m, _ := graph.NewModel(ruleArch(), graph.Float32, rand.New(rand.NewPCG(1, 1)))
+	opt, _ := optim.New(optim.Config{Name: "adam"})
+	for _, c := range []struct {
+		cfg  train.Config
+		want string
+	}{
+		{train.Config{Batch: 0, Epochs: 1}, "batch size 0"},
+		{train.Config{Batch: 4, Epochs: -1}, "epochs -1"},
+	} {
+		if _, err := train.New(m, opt, c.cfg); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: %v, want %q", c.cfg, err, c.want)
+		}
+	}
+	if _, err := train.New(m, nil, train.Config{Batch: 4}); err == nil {
+		t.Error("no optimizer accepted")
+	}
+}
+
+// TestEvaluateCountsEveryExampleOnce: a model whose logits are its first
+// three inputs predicts the largest of them; Evaluate's count must be the
+// one worked out here, over 47 examples in batches of 10 (the partial last
+// batch runs in a program of its own size).
+func TestEvaluateCountsEveryExampleOnce(t *testing.T) {
+	arch := graph.Arch{Net: graph.NewSequential(graph.Dense{Name: "fc", In: 6, Out: 3, NoBias: true}), InShape: []int{6}, Classes: 3}
+	m, err := graph.NewModel(arch, graph.Float32, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := make([]float64, 18)
+	w[0*3+0], w[1*3+1], w[2*3+2] = 1, 1, 1 // logits = (x0, x1, x2)
+	if err := m.Params.Set("fc.weight", w); err != nil {
+		t.Fatal(err)
+	}
+	src := newRuleSource(3, 47, 10, false)
+	want := 0
+	for i := range 47 {
+		row := src.x[i*6 : i*6+3]
+		best := 0
+		for c := 1; c < 3; c++ {
+			if row[c] > row[best] {
+				best = c
+			}
+		}
+		if best == src.labels[i] {
+			want++
+		}
+	}
+	var pred []int
+	correct, total, err := train.Evaluate(m, src, &pred)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if total != 47 || correct != want || len(pred) != 47 {
+		t.Errorf("Evaluate: %d/%d correct, %d predictions; want %d/47", correct, total, len(pred), want)
+	}
+}
