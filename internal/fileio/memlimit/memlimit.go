@@ -25,7 +25,8 @@
 // over a gigabyte of address space on amd64 before main runs and differ between
 // versions; measuring them in the child keeps the budget what the load itself may map.
 // When the budget runs out, mmap fails and the Go runtime dies with "fatal error: out
-// of memory", which Result.Crashed reports.
+// of memory" (under the race detector, "fatal error: too many address space
+// collisions"), which Result.Crashed reports.
 package memlimit
 
 import (
