@@ -24,7 +24,10 @@ const metadataKey = "__metadata__"
 
 // Decode reads and validates a safetensors file of size bytes from r; name is used in
 // errors. It reads only the header and the tensors' bytes, and allocates nothing larger
-// than size: every length in the header is checked against size first.
+// than size: every length in the header is checked against size first, and size
+// itself is checked by reading the input's last byte, so that a size that overstates
+// the input (a file truncated while it is read, a caller's mistake) cannot make it
+// allocate what is not there.
 func Decode(r io.ReaderAt, size int64, name string) (*File, error) {
 	f, err := decode(r, size)
 	if err != nil {
@@ -40,6 +43,10 @@ func decode(r io.ReaderAt, size int64) (*File, error) {
 	var prefix [8]byte
 	if err := readAt(r, prefix[:], 0); err != nil {
 		return nil, errors.Wrap(err, "reading the header length")
+	}
+	var last [1]byte
+	if err := readAt(r, last[:], size-1); err != nil {
+		return nil, errors.Wrapf(err, "the input ends before the %d bytes it is said to hold", size)
 	}
 	n := binary.LittleEndian.Uint64(prefix[:])
 	if n > uint64(size-8) {

@@ -205,8 +205,8 @@ func TestReadFileErrorsNameThePath(t *testing.T) {
 	if _, err := ReadFile(missing); err == nil || !strings.Contains(err.Error(), missing) {
 		t.Errorf("missing file: %v", err)
 	}
-	if _, err := ReadFile(dir); err == nil || !strings.Contains(err.Error(), "not a regular file") {
-		t.Errorf("folder: %v", err)
+	if _, err := ReadFile(dir); err == nil || err.Error() != "reading "+dir+": is a directory" {
+		t.Errorf("folder: %v, want \"reading %s: is a directory\"", err, dir)
 	}
 	bad := filepath.Join(dir, "bad.safetensors")
 	if err := os.WriteFile(bad, []byte("not a safetensors file"), 0o644); err != nil {
@@ -229,11 +229,28 @@ func TestGet(t *testing.T) {
 }
 
 func TestDecodeInputShorterThanItsSize(t *testing.T) {
-	// A caller's size may be wrong (a file truncated while being read): the bytes that
-	// are not there are an error, not zeros.
+	// A caller's size may be wrong (a file truncated since its size was taken): the
+	// bytes that are not there are an error, not zeros.
 	b := build(`{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}`, make([]byte, 8))
 	_, err := Decode(bytes.NewReader(b), int64(len(b)+8), "shrinking.safetensors")
-	if err == nil || !strings.Contains(err.Error(), `reading shrinking.safetensors: reading tensor "a": unexpected EOF`) {
-		t.Fatalf("error %v, want an unexpected EOF reading tensor a", err)
+	if err == nil || err.Error() != "reading shrinking.safetensors: the input ends before the 79 bytes it is said to hold: unexpected EOF" {
+		t.Fatalf("error %v, want one saying the input ends before its size", err)
+	}
+}
+
+func TestDecodeDoesNotTrustAnOverstatedSize(t *testing.T) {
+	// A header and a size that agree on a 10 GB tensor, over an input of 100 bytes:
+	// every length fits the size, so only reading shows the bytes are not there,
+	// and that must happen before 10 GB are allocated for them.
+	header := `{"a":{"dtype":"U8","shape":[10000000000],"data_offsets":[0,10000000000]}}`
+	b := build(header, make([]byte, 100))
+	size := int64(8+len(header)) + 10_000_000_000
+	var err error
+	n := allocated(func() { _, err = Decode(bytes.NewReader(b), size, "overstated.safetensors") })
+	if err == nil || !strings.Contains(err.Error(), "the input ends before the") {
+		t.Fatalf("error %v, want one saying the input ends before its size", err)
+	}
+	if n > 1<<20 {
+		t.Fatalf("allocated %d bytes for a 100-byte input", n)
 	}
 }

@@ -15,7 +15,10 @@
 // Reading is strict: the header length is checked against the real input size and a
 // 100 MiB cap before anything is allocated, and every tensor must have a known dtype, a
 // shape whose size matches its byte range, and the ranges must tile the data buffer
-// exactly (no gap, no overlap), as the format requires. Errors name the file and the
+// exactly (no gap, no overlap), as the format requires. The size itself is checked by
+// reading the input's last byte, so nothing is allocated for bytes that are not there.
+// ReadFile refuses a path that is not a regular file (a directory, a FIFO, a device)
+// by its type, without blocking (internal/fileio.Open). Errors name the file and the
 // tensor at fault.
 //
 // Writing is deterministic: the JSON header lists "__metadata__" first (keys sorted),

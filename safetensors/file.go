@@ -2,9 +2,6 @@ package safetensors
 
 import (
 	"io"
-	"os"
-
-	"github.com/pkg/errors"
 
 	"github.com/tapestry-ml/tapestry/internal/fileio"
 )
@@ -28,20 +25,16 @@ func (f *File) Get(name string) (Tensor, bool) {
 	return Tensor{}, false
 }
 
-// ReadFile reads and validates the safetensors file at path.
+// ReadFile reads and validates the safetensors file at path. The path must name a
+// regular file (fileio.Open): a directory, FIFO or device is refused by its type,
+// without blocking; the size Decode checks every length against is that of the
+// opened descriptor.
 func ReadFile(path string) (*File, error) {
-	r, err := os.Open(path)
+	r, info, err := fileio.Open(path)
 	if err != nil {
-		return nil, errors.Wrap(err, "reading safetensors")
+		return nil, err
 	}
 	defer r.Close()
-	info, err := r.Stat()
-	if err != nil {
-		return nil, errors.Wrapf(err, "reading %s", path)
-	}
-	if !info.Mode().IsRegular() {
-		return nil, errors.Errorf("reading %s: not a regular file", path)
-	}
 	return Decode(r, info.Size(), path)
 }
 

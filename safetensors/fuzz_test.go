@@ -73,16 +73,25 @@ func TestFuzzCorpusIsCurrent(t *testing.T) {
 
 // FuzzDecode checks that Decode never panics, that anything it accepts re-encodes and
 // decodes to the same tensors and metadata, and that it allocates at most a small
-// multiple of the input's size however large the sizes the header claims.
+// multiple of the input's size however large the sizes the header claims, or the
+// size the caller claims.
 func FuzzDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var got *File
-		var err error
-		n := allocated(func() { got, err = Decode(bytes.NewReader(data), int64(len(data)), "fuzz") })
 		// Measured on the seeds and on large generated headers: 20 to 40 bytes per
 		// header byte (a metadata map costs the most) plus about 3 KiB fixed. A header
 		// length or tensor size taken on trust would blow far past this.
-		if limit := 64*uint64(len(data)) + 64<<10; n > limit {
+		limit := 64*uint64(len(data)) + 64<<10
+
+		// A size that overstates the input by a terabyte: whatever the header says
+		// fits it, nothing beyond the real bytes may be allocated, and it is an error.
+		var err error
+		if n := allocated(func() { _, err = Decode(bytes.NewReader(data), int64(len(data))+1<<40, "fuzz") }); n > limit || err == nil {
+			t.Fatalf("Decode of %d bytes said to be 1 TiB more allocated %d bytes (limit %d), error %v", len(data), n, limit, err)
+		}
+
+		var got *File
+		n := allocated(func() { got, err = Decode(bytes.NewReader(data), int64(len(data)), "fuzz") })
+		if n > limit {
 			t.Fatalf("Decode of %d bytes allocated %d bytes (limit %d)", len(data), n, limit)
 		}
 		if err != nil {

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 
 	"github.com/pkg/errors"
+
+	"github.com/tapestry-ml/tapestry/internal/fileio"
 )
 
 // Sizes of MNIST.
@@ -71,16 +73,35 @@ func Load(dir, split string) (*Dataset, error) {
 	return &Dataset{Images: images, Labels: labels}, nil
 }
 
-// findFile returns the path of name or name.gz in dir, whichever exists
-// (the plain file first).
+// findFile returns the path of name or name.gz in dir, whichever is a regular
+// file (the plain file first). When neither is, the error says why: missing, or
+// there but not a file that can be read (a folder, a FIFO, no permission).
 func findFile(dir, name string) (string, error) {
+	p, err := lookFile(dir, name)
+	if err != nil {
+		return "", errors.Wrap(err, "loading MNIST")
+	}
+	if p == "" {
+		return "", errors.Errorf("loading MNIST: neither %s nor %s.gz in %s", name, name, dir)
+	}
+	return p, nil
+}
+
+// lookFile is findFile's search: the path found, or "" and nil when neither name
+// exists, or the first reason one that exists cannot be used.
+func lookFile(dir, name string) (string, error) {
+	var problem error
 	for _, cand := range []string{name, name + ".gz"} {
 		p := filepath.Join(dir, cand)
-		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+		_, err := fileio.StatRegular(p)
+		switch {
+		case err == nil:
 			return p, nil
+		case !os.IsNotExist(err) && problem == nil:
+			problem = err
 		}
 	}
-	return "", errors.Errorf("loading MNIST: neither %s nor %s.gz in %s", name, name, dir)
+	return "", problem
 }
 
 // Split returns the first Len()-n examples as rest and the last n as last,

@@ -15,6 +15,8 @@ import (
 
 	"github.com/pkg/errors"
 	"github.com/schollz/progressbar/v3"
+
+	"github.com/tapestry-ml/tapestry/internal/fileio"
 )
 
 // File is one file Download fetches, and what it must hold.
@@ -123,10 +125,15 @@ func Download(ctx context.Context, opt DownloadOptions) (dir string, err error) 
 // fetch makes dir/f.Name hold f, trying each mirror in turn.
 func fetch(ctx context.Context, client *http.Client, mirrors []string, dir string, f File, progress io.Writer) error {
 	final := filepath.Join(dir, f.Name)
+	var notFile *fileio.NotRegularError
 	switch bad := verify(final, f); {
 	case bad == nil:
 		return nil
 	case os.IsNotExist(errors.Cause(bad)):
+	case errors.As(bad, &notFile):
+		// A folder or FIFO under the file's name is the user's doing, not a bad
+		// download: say so rather than remove it.
+		return errors.Wrapf(bad, "downloading %s", f.Name)
 	default:
 		// A wrong file under the final name would be read by Load; drop
 		// it before fetching the right one.
@@ -150,9 +157,10 @@ func fetch(ctx context.Context, client *http.Client, mirrors []string, dir strin
 	return errors.Errorf("downloading %s: every mirror failed: %s", f.Name, strings.Join(failures, "; "))
 }
 
-// verify checks that path holds f.
+// verify checks that path holds f. It opens with fileio.Open, so that a FIFO
+// under the file's name is refused rather than waited on forever.
 func verify(path string, f File) error {
-	in, err := os.Open(path)
+	in, _, err := fileio.Open(path)
 	if err != nil {
 		return errors.WithStack(err)
 	}

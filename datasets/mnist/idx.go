@@ -4,11 +4,14 @@ import (
 	"bufio"
 	"compress/gzip"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"math"
 	"os"
 
 	"github.com/pkg/errors"
+
+	"github.com/tapestry-ml/tapestry/internal/fileio"
 )
 
 // IDX magic numbers: two zero bytes, the element type (0x08 = unsigned
@@ -18,17 +21,16 @@ const (
 	labelsMagic = 0x00000801 // uint8, 1 dimension: count
 )
 
-const (
-	// startCap is the first buffer size when the real data size is not known
-	// beforehand (gzip, or a reader of unknown size): the buffer then grows as
-	// data actually arrives, so a lying header cannot make us allocate.
-	startCap = 64 << 10
-
-	// deflateMaxRatio bounds how much deflate can expand its input (1032:1,
-	// Mark Adler, zlib FAQ / https://stackoverflow.com/a/42865320). It turns
-	// the compressed size into a safe first guess for the buffer.
-	deflateMaxRatio = 1032
-)
+// startCap is the first buffer size when the real data size is not known
+// beforehand (gzip, or a reader of unknown size): the buffer then doubles as data
+// actually arrives, so a lying header cannot make us allocate, and what is
+// allocated is at most about four times the bytes read (the buffers, each twice
+// the one before, sum to twice the last, itself at most twice the data).
+//
+// The compressed size is no guide: deflate can expand its input 1032 times (zlib
+// FAQ), so a first guess of compressed size times that ratio let a 10 MB gzip
+// whose header claims 2^31 images allocate 10 GB before a byte was decompressed.
+const startCap = 64 << 10
 
 // gzipMagic opens every gzip stream (RFC 1952, section 2.3.1).
 var gzipMagic = [2]byte{0x1f, 0x8b}
@@ -36,6 +38,11 @@ var gzipMagic = [2]byte{0x1f, 0x8b}
 // ReadImages reads an IDX image file, raw or gzipped (told apart by the
 // gzip magic bytes, not the name). It returns n images of Rows×Cols pixels,
 // row-major, one byte each (0 = background, 255 = ink).
+//
+// The file must be a regular file (fileio.Open): a directory, FIFO or device
+// is refused by its type. Memory follows the data actually read, never the
+// count the header claims; a header that claims more than the data holds is an
+// error naming the file, the count claimed and the count there.
 func ReadImages(path string) (pixels []uint8, n int, err error) {
 	f, size, err := open(path)
 	if err != nil {
@@ -56,17 +63,14 @@ func ReadLabels(path string) ([]uint8, error) {
 	return DecodeLabels(f, size, path)
 }
 
+// open opens an IDX file, refusing what is not a regular file, and returns its
+// size as the opened descriptor's fstat gives it.
 func open(path string) (*os.File, int64, error) {
-	f, err := os.Open(path)
+	f, info, err := fileio.Open(path)
 	if err != nil {
-		return nil, 0, errors.Wrap(err, "opening IDX file")
+		return nil, 0, err
 	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, 0, errors.Wrapf(err, "reading %s", path)
-	}
-	return f, st.Size(), nil
+	return f, info.Size(), nil
 }
 
 // DecodeImages is ReadImages over a reader. size is the number of bytes r
@@ -103,7 +107,8 @@ func DecodeLabels(r io.Reader, size int64, name string) ([]uint8, error) {
 // number, checks its dimensions with checkDims (which may be nil), and
 // returns its data and dimensions; noun names the items in errors. The data
 // size the header claims is checked against the input size before anything
-// that large is allocated.
+// that large is allocated; when the size is not known (gzip, or size < 0) the
+// buffer grows only as data arrives.
 func decodeIDX(r io.Reader, size int64, magic uint32, noun string, checkDims func([]uint32) error) ([]byte, []uint32, error) {
 	br := bufio.NewReader(r)
 	gz := false
@@ -152,31 +157,33 @@ func decodeIDX(r io.Reader, size int64, magic uint32, noun string, checkDims fun
 	if need > math.MaxInt {
 		return nil, nil, errors.Errorf("header claims %d bytes of data (dimensions %v), too many for this platform", need, dims)
 	}
+	// item is the size of one image or label, to count what the data holds.
+	item := int64(1)
+	for _, d := range dims[1:] {
+		item *= int64(d)
+	}
 
-	var capHint int64
-	switch {
-	case !gz && size >= 0:
+	capHint := min(need, startCap)
+	if !gz && size >= 0 {
 		if header+need > size {
-			return nil, nil, errors.Errorf("header claims %d %s (dimensions %v, %d bytes of data) but the file holds only %d bytes after the %d-byte header",
-				dims[0], noun, dims, need, size-header, header)
+			return nil, nil, errors.Errorf("header claims %d %s (dimensions %v, %d bytes of data) but the file holds only %s (%d bytes after the %d-byte header)",
+				dims[0], noun, dims, need, count(size-header, item, noun), size-header, header)
 		}
 		if header+need < size {
 			return nil, nil, errors.Errorf("%d trailing bytes after the %d %s the header declares", size-header-need, dims[0], noun)
 		}
+		// The file's size, from fstat of the descriptor being read, is evidence
+		// that the bytes are there; the header alone is not.
 		capHint = need
-	case gz && size >= 0 && size <= math.MaxInt64/deflateMaxRatio:
-		capHint = min(need, size*deflateMaxRatio)
-	default:
-		capHint = min(need, startCap)
 	}
 
 	data, err := readUpTo(r, need, capHint)
 	if err != nil {
 		return nil, nil, err
 	}
-	if int64(len(data)) < need {
-		return nil, nil, errors.Errorf("header claims %d %s (dimensions %v, %d bytes of data) but the data ends after %d bytes",
-			dims[0], noun, dims, need, len(data))
+	if got := int64(len(data)); got < need {
+		return nil, nil, errors.Errorf("header claims %d %s (dimensions %v, %d bytes of data) but the data holds only %s (%d bytes) and ends there",
+			dims[0], noun, dims, need, count(got, item, noun), got)
 	}
 
 	// Reading on to the end also makes gzip verify its checksum.
@@ -188,6 +195,19 @@ func decodeIDX(r io.Reader, size int64, magic uint32, noun string, checkDims fun
 		return nil, nil, err
 	}
 	return data, dims, nil
+}
+
+// count says how many items of item bytes n bytes hold: "5 images", or
+// "5 images and 100 bytes of another" when they do not divide.
+func count(n, item int64, noun string) string {
+	if item <= 0 {
+		return fmt.Sprintf("%d bytes", n)
+	}
+	s := fmt.Sprintf("%d %s", n/item, noun)
+	if rem := n % item; rem != 0 {
+		s += fmt.Sprintf(" and %d bytes of another", rem)
+	}
+	return s
 }
 
 // readUpTo reads up to need bytes from r, starting with a buffer of capHint

@@ -73,16 +73,26 @@ func Locate(dir string) (string, error) {
 		where, dataModule, fileBases[0])
 }
 
-// hasFiles reports which of the four files, if any, dir lacks.
+// hasFiles reports which of the four files, if any, dir lacks, and which are
+// there but cannot be read as files (a folder or a FIFO under the file's name).
 func hasFiles(dir string) error {
-	var missing []string
+	if info, err := os.Stat(dir); err == nil && !info.IsDir() {
+		return errors.Errorf("%s is not a folder", dir)
+	}
+	var missing, problems []string
 	for _, base := range fileBases {
-		if _, err := findFile(dir, base); err != nil {
+		switch p, err := lookFile(dir, base); {
+		case err != nil:
+			problems = append(problems, err.Error())
+		case p == "":
 			missing = append(missing, base+"[.gz]")
 		}
 	}
 	if len(missing) > 0 {
-		return errors.Errorf("%s lacks %s", dir, strings.Join(missing, ", "))
+		problems = append([]string{dir + " lacks " + strings.Join(missing, ", ")}, problems...)
+	}
+	if len(problems) > 0 {
+		return errors.New(strings.Join(problems, "; "))
 	}
 	return nil
 }
