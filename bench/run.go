@@ -14,6 +14,7 @@ import (
 
 	"github.com/tapestry-ml/tapestry/blas"
 	"github.com/tapestry-ml/tapestry/datasets/mnist"
+	"github.com/tapestry-ml/tapestry/graph"
 	"github.com/tapestry-ml/tapestry/models"
 	"github.com/tapestry-ml/tapestry/optim"
 )
@@ -173,43 +174,21 @@ func newTorchPeer(ctx context.Context, c Config, dataDir string) (*torchPeer, er
 // runWorkload measures w at procs: cfg.Repeat repeats, each followed by the
 // PyTorch peer's short and long runs when peer is not nil.
 func runWorkload(ctx context.Context, c Config, w Workload, procs int, train *mnist.Dataset, peer *torchPeer) (Result, error) {
-	arch, err := models.Preset(w.Name)
+	r, arch, err := newResult(c, w, procs, train)
 	if err != nil {
-		return Result{}, err
+		return r, err
 	}
-	batch := w.Batch
-	if c.Batch > 0 {
-		batch = c.Batch
-	}
-	if batch > train.Len() {
-		return Result{}, errors.Errorf("batch size %d is larger than the %d training images", batch, train.Len())
-	}
-	flops, skipped, err := FLOPs(arch, batch)
-	if err != nil {
-		return Result{}, err
-	}
-	if len(skipped) > 0 {
-		fmt.Fprintf(c.Log, "bench: %s: FLOPs count 0 for layers of types %v\n", w.Name, skipped)
-	}
-	opt, err := optim.New(w.Optim)
-	if err != nil {
-		return Result{}, err
-	}
-	r := Result{Workload: w.Name, Batch: batch, Procs: procs, Steps: c.Steps, Warmup: c.Warmup, Repeat: c.Repeat,
-		FLOPsPerStep: flops, GoVersion: runtime.Version(), BLAS: c.BLAS, Optimizer: opt.Config().String()}
-
 	long := 1 + c.Warmup + c.Steps
 	if peer != nil {
 		switch {
 		case w.Torch == "":
 			r.TorchNote = "no PyTorch counterpart in torch_mnist.py"
 			peer = nil
-		case long > train.Len()/batch:
+		case long > train.Len()/r.Batch:
 			return r, errors.Errorf("comparing with PyTorch: 1+warmup+steps = %d batches is more than the %d whole batches of %d in one epoch, all torch_mnist.py runs",
-				long, train.Len()/batch, batch)
+				long, train.Len()/r.Batch, r.Batch)
 		}
 	}
-
 	runtime.GOMAXPROCS(procs)
 	r.GOMAXPROCS = runtime.GOMAXPROCS(0)
 	if l, err := loadAvg1(); err == nil {
@@ -221,36 +200,16 @@ func runWorkload(ctx context.Context, c Config, w Workload, procs int, train *mn
 	}
 	runtime.GC()
 	r.PeakRSSReset = resetPeakRSS()
-	var stepSeconds, allocs, bytes, torchIncl []float64
+	var s samples
 	for rep := 1; rep <= c.Repeat; rep++ {
-		m, err := measure(ctx, arch, w.Optim, batch, train, c.Seed, c.Warmup, c.Steps)
-		if err != nil {
-			return r, errors.Wrapf(err, "repeat %d", rep)
+		if err := s.goRepeat(ctx, c, w, arch, &r, train, rep); err != nil {
+			return r, err
 		}
-		r.SamplesPerSecRepeats = append(r.SamplesPerSecRepeats, m.samplesPerSec)
-		stepSeconds = append(stepSeconds, m.stepSeconds...)
-		allocs = append(allocs, m.allocsPerStep)
-		bytes = append(bytes, m.bytesPerStep)
-		fmt.Fprintf(c.Log, "bench: %s GOMAXPROCS %d repeat %d/%d: %.0f samples/s\n", w.Name, procs, rep, c.Repeat, m.samplesPerSec)
-		if peer == nil {
-			continue
+		if peer != nil {
+			if err := s.torchRepeat(ctx, c, w, peer, &r, rep); err != nil {
+				return r, err
+			}
 		}
-		short, setup, err := peer.run(ctx, w.Torch, batch, procs, 1+c.Warmup)
-		if err != nil {
-			return r, errors.Wrapf(err, "repeat %d, PyTorch short run", rep)
-		}
-		if rep == 1 && setup != "" {
-			fmt.Fprintf(c.Log, "bench: PyTorch peer: %s\n", setup)
-		}
-		lr, _, err := peer.run(ctx, w.Torch, batch, procs, long)
-		if err != nil {
-			return r, errors.Wrapf(err, "repeat %d, PyTorch long run", rep)
-		}
-		torchIncl = append(torchIncl, lr.SamplesPerSec)
-		r.TorchShortSeconds = append(r.TorchShortSeconds, short.seconds())
-		r.TorchLongSeconds = append(r.TorchLongSeconds, lr.seconds())
-		fmt.Fprintf(c.Log, "bench: %s GOMAXPROCS %d repeat %d/%d: PyTorch %d batches in %.3fs, %d in %.3fs (%.0f samples/s with its warm-up)\n",
-			w.Name, procs, rep, c.Repeat, 1+c.Warmup, short.seconds(), long, lr.seconds(), lr.SamplesPerSec)
 	}
 	if l, err := loadAvg1(); err == nil && len(r.LoadAvg1) == 1 {
 		r.LoadAvg1 = append(r.LoadAvg1, l)
@@ -258,24 +217,102 @@ func runWorkload(ctx context.Context, c Config, w Workload, procs int, train *mn
 	if r.PeakRSSMB, err = peakRSSMB(); err != nil {
 		fmt.Fprintf(c.Log, "bench: %v\n", err)
 	}
-	r.SamplesPerSec = Median(r.SamplesPerSecRepeats)
-	r.MsPerStepMedian = 1000 * Median(stepSeconds)
-	r.MsPerStepP90 = 1000 * Percentile(stepSeconds, 90)
-	r.AllocsPerStep = Median(allocs)
-	r.BytesPerStep = Median(bytes)
-	if r.MsPerStepMedian > 0 {
-		r.GFLOPs = float64(flops) / (r.MsPerStepMedian / 1000) / 1e9
+	s.summarize(&r, c, peer != nil)
+	return r, nil
+}
+
+// newResult checks the workload's settings and starts its Result: batch,
+// FLOPs, optimizer.
+func newResult(c Config, w Workload, procs int, train *mnist.Dataset) (Result, graph.Arch, error) {
+	arch, err := models.Preset(w.Name)
+	if err != nil {
+		return Result{}, arch, err
 	}
-	if peer != nil {
-		r.TorchSamplesPerSecInclWarmup = Median(torchIncl)
-		r.TorchSamplesPerSec = torchRate(c.Steps*batch, r.TorchShortSeconds, r.TorchLongSeconds)
+	batch := w.Batch
+	if c.Batch > 0 {
+		batch = c.Batch
+	}
+	if batch > train.Len() {
+		return Result{}, arch, errors.Errorf("batch size %d is larger than the %d training images", batch, train.Len())
+	}
+	flops, skipped, err := FLOPs(arch, batch)
+	if err != nil {
+		return Result{}, arch, err
+	}
+	if len(skipped) > 0 {
+		fmt.Fprintf(c.Log, "bench: %s: FLOPs count 0 for layers of types %v\n", w.Name, skipped)
+	}
+	opt, err := optim.New(w.Optim)
+	if err != nil {
+		return Result{}, arch, err
+	}
+	return Result{Workload: w.Name, Batch: batch, Procs: procs, Steps: c.Steps, Warmup: c.Warmup, Repeat: c.Repeat,
+		FLOPsPerStep: flops, GoVersion: runtime.Version(), BLAS: c.BLAS, Optimizer: opt.Config().String()}, arch, nil
+}
+
+// samples are the measurements of every repeat of one workload, which its
+// figures are medians of.
+type samples struct {
+	stepSeconds, allocs, bytes, torchIncl []float64
+}
+
+// goRepeat measures tapestry once.
+func (s *samples) goRepeat(ctx context.Context, c Config, w Workload, arch graph.Arch, r *Result, train *mnist.Dataset, rep int) error {
+	m, err := measure(ctx, arch, w.Optim, r.Batch, train, c.Seed, c.Warmup, c.Steps)
+	if err != nil {
+		return errors.Wrapf(err, "repeat %d", rep)
+	}
+	r.SamplesPerSecRepeats = append(r.SamplesPerSecRepeats, m.samplesPerSec)
+	s.stepSeconds = append(s.stepSeconds, m.stepSeconds...)
+	s.allocs = append(s.allocs, m.allocsPerStep)
+	s.bytes = append(s.bytes, m.bytesPerStep)
+	fmt.Fprintf(c.Log, "bench: %s GOMAXPROCS %d repeat %d/%d: %.0f samples/s\n", w.Name, r.Procs, rep, c.Repeat, m.samplesPerSec)
+	return nil
+}
+
+// torchRepeat runs the PyTorch peer twice, for 1+warmup batches (short) and
+// 1+warmup+steps batches (long): the difference times the timed batches
+// alone.
+func (s *samples) torchRepeat(ctx context.Context, c Config, w Workload, peer *torchPeer, r *Result, rep int) error {
+	long := 1 + c.Warmup + c.Steps
+	short, setup, err := peer.run(ctx, w.Torch, r.Batch, r.Procs, 1+c.Warmup)
+	if err != nil {
+		return errors.Wrapf(err, "repeat %d, PyTorch short run", rep)
+	}
+	if rep == 1 && setup != "" {
+		fmt.Fprintf(c.Log, "bench: PyTorch peer: %s\n", setup)
+	}
+	lr, _, err := peer.run(ctx, w.Torch, r.Batch, r.Procs, long)
+	if err != nil {
+		return errors.Wrapf(err, "repeat %d, PyTorch long run", rep)
+	}
+	s.torchIncl = append(s.torchIncl, lr.SamplesPerSec)
+	r.TorchShortSeconds = append(r.TorchShortSeconds, short.seconds())
+	r.TorchLongSeconds = append(r.TorchLongSeconds, lr.seconds())
+	fmt.Fprintf(c.Log, "bench: %s GOMAXPROCS %d repeat %d/%d: PyTorch %d batches in %.3fs, %d in %.3fs (%.0f samples/s with its warm-up)\n",
+		w.Name, r.Procs, rep, c.Repeat, 1+c.Warmup, short.seconds(), long, lr.seconds(), lr.SamplesPerSec)
+	return nil
+}
+
+// summarize sets r's figures: medians over the repeats.
+func (s *samples) summarize(r *Result, c Config, torch bool) {
+	r.SamplesPerSec = Median(r.SamplesPerSecRepeats)
+	r.MsPerStepMedian = 1000 * Median(s.stepSeconds)
+	r.MsPerStepP90 = 1000 * Percentile(s.stepSeconds, 90)
+	r.AllocsPerStep = Median(s.allocs)
+	r.BytesPerStep = Median(s.bytes)
+	if r.MsPerStepMedian > 0 {
+		r.GFLOPs = float64(r.FLOPsPerStep) / (r.MsPerStepMedian / 1000) / 1e9
+	}
+	if torch {
+		r.TorchSamplesPerSecInclWarmup = Median(s.torchIncl)
+		r.TorchSamplesPerSec = torchRate(c.Steps*r.Batch, r.TorchShortSeconds, r.TorchLongSeconds)
 		if r.TorchSamplesPerSec > 0 {
 			r.Ratio = r.SamplesPerSec / r.TorchSamplesPerSec
 		} else {
 			r.TorchNote = "PyTorch's median long run was not slower than its median short run (a loaded machine?): no rate"
 		}
 	}
-	return r, nil
 }
 
 func tableHeader(torch bool) string {
