@@ -8,6 +8,7 @@ import (
 
 	"github.com/pkg/errors"
 
+	"github.com/tapestry-ml/tapestry/blas"
 	"github.com/tapestry-ml/tapestry/models"
 )
 
@@ -75,7 +76,7 @@ type Config struct {
 }
 
 // BLAS names Config.BLAS accepts.
-var BLASNames = []string{"gonum", "tapestry"}
+var BLASNames = blas.Names
 
 // withDefaults returns c with its zero values replaced by their defaults.
 func (c Config) withDefaults() Config {

@@ -9,7 +9,6 @@ import (
 	"runtime"
 
 	"github.com/pkg/errors"
-	"gonum.org/v1/gonum/blas/gonum"
 	G "gorgonia.org/gorgonia"
 
 	"github.com/tapestry-ml/tapestry/blas"
@@ -97,11 +96,8 @@ func Run(ctx context.Context, cfg Config, stdout io.Writer) ([]Result, error) {
 
 	prevBLAS := G.WhichBLAS()
 	defer G.Use(prevBLAS)
-	switch c.BLAS {
-	case "gonum":
-		G.Use(gonum.Implementation{})
-	case "tapestry":
-		blas.Install()
+	if err := blas.Use(c.BLAS); err != nil {
+		return nil, err
 	}
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 

@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"gonum.org/v1/gonum/blas/gonum"
 	G "gorgonia.org/gorgonia"
 
 	"github.com/tapestry-ml/tapestry/blas"
@@ -18,13 +17,8 @@ import (
 var benchBLAS = flag.String("bench.blas", "tapestry", "BLAS of the benchmarks: tapestry or gonum")
 
 func useBenchBLAS(b *testing.B) {
-	switch *benchBLAS {
-	case "tapestry":
-		blas.Install()
-	case "gonum":
-		G.Use(gonum.Implementation{})
-	default:
-		b.Fatalf("unknown -bench.blas %q", *benchBLAS)
+	if err := blas.Use(*benchBLAS); err != nil {
+		b.Fatal(err)
 	}
 }
 

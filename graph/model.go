@@ -132,26 +132,23 @@ func Argmax(logits *tensor.Dense, dst []int) {
 	cols := s.TotalSize() / s[0]
 	switch d := logits.Data().(type) {
 	case []float32:
-		for r := range dst {
-			row := d[r*cols : (r+1)*cols]
-			best := 0
-			for i, x := range row {
-				if x > row[best] {
-					best = i
-				}
-			}
-			dst[r] = best
-		}
+		argmaxRows(d, cols, dst)
 	case []float64:
-		for r := range dst {
-			row := d[r*cols : (r+1)*cols]
-			best := 0
-			for i, x := range row {
-				if x > row[best] {
-					best = i
-				}
+		argmaxRows(d, cols, dst)
+	}
+}
+
+// argmaxRows sets dst[r] to the index of the first largest value of row r
+// of a row-major matrix of cols columns.
+func argmaxRows[T float32 | float64](d []T, cols int, dst []int) {
+	for r := range dst {
+		row := d[r*cols : (r+1)*cols]
+		best := 0
+		for i, x := range row {
+			if x > row[best] {
+				best = i
 			}
-			dst[r] = best
 		}
+		dst[r] = best
 	}
 }

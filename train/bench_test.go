@@ -5,9 +5,6 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"gonum.org/v1/gonum/blas/gonum"
-	G "gorgonia.org/gorgonia"
-
 	"github.com/tapestry-ml/tapestry/blas"
 	"github.com/tapestry-ml/tapestry/graph"
 	"github.com/tapestry-ml/tapestry/models"
@@ -35,13 +32,8 @@ func BenchmarkTrainStepLeNet5(b *testing.B) {
 }
 
 func trainStepBench(b *testing.B, preset string, batch int, oc optim.Config) {
-	switch *benchBLAS {
-	case "tapestry":
-		blas.Install()
-	case "gonum":
-		G.Use(gonum.Implementation{})
-	default:
-		b.Fatalf("unknown -bench.blas %q", *benchBLAS)
+	if err := blas.Use(*benchBLAS); err != nil {
+		b.Fatal(err)
 	}
 	arch, err := models.Preset(preset)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/pkg/errors"
 
+	"github.com/tapestry-ml/tapestry/blas"
 	"github.com/tapestry-ml/tapestry/checkpoint"
 	"github.com/tapestry-ml/tapestry/datasets/mnist"
 	"github.com/tapestry-ml/tapestry/models"
@@ -20,7 +21,9 @@ import (
 // the confusion matrix; the heatmap goes to confusion.png in o.Out (or the
 // checkpoint's folder). The last line is FormatAccuracy's.
 func Eval(ctx context.Context, o Options, stdout io.Writer) (*report.Confusion, error) {
-	useBLAS(o.BLAS)
+	if err := blas.Use(o.BLAS); err != nil {
+		return nil, err
+	}
 	path := o.Eval
 	m, _, err := models.Load(path)
 	if err != nil {

@@ -3,11 +3,13 @@ package main
 import (
 	"flag"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/pkg/errors"
 
+	"github.com/tapestry-ml/tapestry/blas"
 	"github.com/tapestry-ml/tapestry/models"
 	"github.com/tapestry-ml/tapestry/optim"
 	"github.com/tapestry-ml/tapestry/train"
@@ -184,8 +186,8 @@ func (n Numbers) Validate() error {
 
 // Validate reports the first bad I/O setting.
 func (o IO) Validate() error {
-	if o.BLAS != "" && o.BLAS != "tapestry" && o.BLAS != "gonum" {
-		return errors.Errorf("unknown BLAS %q (want tapestry or gonum)", o.BLAS)
+	if o.BLAS != "" && !slices.Contains(blas.Names, o.BLAS) {
+		return errors.Errorf("unknown BLAS %q (want one of %s)", o.BLAS, strings.Join(blas.Names, ", "))
 	}
 	if o.Resume != "" && o.Eval != "" {
 		return errors.New("-resume and -eval cannot be given together")

@@ -13,8 +13,6 @@ import (
 
 	"github.com/pkg/errors"
 	"github.com/schollz/progressbar/v3"
-	"gonum.org/v1/gonum/blas/gonum"
-	"gorgonia.org/gorgonia"
 
 	"github.com/tapestry-ml/tapestry/blas"
 	"github.com/tapestry-ml/tapestry/checkpoint"
@@ -65,7 +63,11 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (*Result, err
 	} else if err := o.Numbers.Validate(); err != nil {
 		return nil, err
 	}
-	useBLAS(o.BLAS)
+	// The matrix multiply is most of the time of a training step
+	// (docs/PERFORMANCE.md).
+	if err := blas.Use(o.BLAS); err != nil {
+		return nil, err
+	}
 	stopProfile, err := startProfile(o.CPUProfile)
 	if err != nil {
 		return nil, err
@@ -88,16 +90,6 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (*Result, err
 		return nil, err
 	}
 	return finish(o, tr, data, run, stdout, stderr)
-}
-
-// useBLAS makes name the BLAS that Gorgonia calls: the matrix multiply is
-// most of the time of a training step (docs/PERFORMANCE.md).
-func useBLAS(name string) {
-	if name == "gonum" {
-		gorgonia.Use(gonum.Implementation{})
-		return
-	}
-	blas.Install()
 }
 
 // resumeOptions loads the checkpoint and returns the options it was trained
