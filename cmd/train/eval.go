@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 
 	"github.com/pkg/errors"
@@ -61,6 +62,9 @@ func Eval(ctx context.Context, o Options, stdout io.Writer) (*report.Confusion, 
 	out := o.Out
 	if out == "" {
 		out = filepath.Dir(path)
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return nil, errors.Wrap(err, "creating the output folder")
 	}
 	png := filepath.Join(out, "confusion.png")
 	if err := conf.WritePNG(png, "confusion matrix: "+filepath.Base(path)); err != nil {

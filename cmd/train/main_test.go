@@ -87,7 +87,7 @@ func TestEndToEnd(t *testing.T) {
 
 	// -eval on the best checkpoint: the report, the heatmap, the same accuracy line form.
 	out.Reset()
-	evalDir := t.TempDir()
+	evalDir := filepath.Join(t.TempDir(), "new", "folder") // created as a run folder is
 	if code := run(context.Background(), []string{"-eval", filepath.Join(dir, "best.safetensors"), "-out", evalDir}, &out, &errb); code != 0 {
 		t.Fatalf("-eval exit %d: %s", code, errb.String())
 	}
