@@ -95,6 +95,10 @@ func luma(img image.Image) plane {
 // pixel's colour in an interface, which made a 12-megapixel photo 2 to 3 times slower.
 func pixelReader(img image.Image) func(x, y int) (r, g, b, a uint32) {
 	switch m := img.(type) {
+	case *oriented:
+		// A turned JPEG keeps the typed reader of the decoded image underneath.
+		stored := pixelReader(m.src)
+		return func(x, y int) (r, g, b, a uint32) { return stored(m.source(x, y)) }
 	case *image.Gray:
 		return func(x, y int) (r, g, b, a uint32) { return m.GrayAt(x, y).RGBA() }
 	case *image.RGBA:

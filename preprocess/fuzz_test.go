@@ -2,6 +2,7 @@ package preprocess
 
 import (
 	"bytes"
+	"encoding/binary"
 	"flag"
 	"fmt"
 	"image"
@@ -10,7 +11,9 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime/metrics"
 	"sort"
+	"strings"
 	"testing"
 )
 
@@ -28,12 +31,16 @@ func fuzzSeeds(t testing.TB) map[string][]byte {
 	twoTone := image.NewPaletted(img.Bounds(), color.Palette{color.White, color.Black})
 	draw.Draw(twoTone, img.Bounds(), img, image.Point{}, draw.Src)
 	return map[string][]byte{
-		"tiny_png":     encoded(t, img, "png"),
-		"tiny_gif":     encoded(t, twoTone, "gif"),
-		"tiny_jpeg":    encoded(t, img, "jpeg"),
-		"huge_png":     pngHeader(100000, 100000),
-		"empty_gif":    []byte("GIF89a\x00\x00\x00\x00\x00\x00\x00"),
-		"not_an_image": []byte("hello\n"),
+		"tiny_png":              encoded(t, img, "png"),
+		"tiny_gif":              encoded(t, twoTone, "gif"),
+		"tiny_jpeg":             encoded(t, img, "jpeg"),
+		"tiny_jpeg_exif_6":      withSegment(encoded(t, img, "jpeg"), orientationSegment(binary.BigEndian, 6)),
+		"tiny_jpeg_exif_5_le":   withSegment(encoded(t, img, "jpeg"), orientationSegment(binary.LittleEndian, 5)),
+		"huge_png":              pngHeader(100000, 100000),
+		"progressive_cmyk_jpeg": progressiveJPEG(200, 200, 4),
+		"tiff_header":           []byte("II*\x00\x08\x00\x00\x00\x00\x00\x00\x00\x00\x00"),
+		"empty_gif":             []byte("GIF89a\x00\x00\x00\x00\x00\x00\x00"),
+		"not_an_image":          []byte("hello\n"),
 	}
 }
 
@@ -71,13 +78,36 @@ func TestFuzzCorpusIsCurrent(t *testing.T) {
 	}
 }
 
+// heapAllocs returns the bytes allocated so far. Unlike runtime.ReadMemStats it does
+// not stop the world, which would slow fuzzing; small objects are counted a span at a
+// time, large ones (what a lying header would cause) exactly.
+func heapAllocs() uint64 {
+	s := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
+
 // FuzzFile checks that any bytes either fail to decode, decode to an image within the
 // pixel limit, which Digit turns into 784 values in [0, 1] or refuses with an error;
-// never a panic.
+// never a panic; and that decoding and preparing allocate what the pixel limit and
+// the input's size allow, never what a header claims.
 func FuzzFile(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
+		before := heapAllocs()
+		defer func() {
+			// The canvas, a progressive JPEG's coefficients and Digit's planes take
+			// at most 20 + 16 bytes per allowed pixel; the copy of the header and
+			// the decoders' buffers follow the input; 8 MiB covers the fixed part
+			// and the span-at-a-time counting.
+			if got, limit := heapAllocs()-before, uint64(8<<20+64*fuzzMaxPixels+4*len(data)); got > limit {
+				t.Errorf("allocated %d bytes for a %d-byte input, want <= %d", got, len(data), limit)
+			}
+		}()
 		img, err := decode(bytes.NewReader(data), "fuzz", fuzzMaxPixels)
 		if err != nil {
+			if !strings.Contains(err.Error(), "fuzz") {
+				t.Fatalf("error %q does not name the input", err)
+			}
 			return
 		}
 		if b := img.Bounds(); b.Empty() || int64(b.Dx())*int64(b.Dy()) > fuzzMaxPixels {
