@@ -18,6 +18,13 @@
 //
 // On a machine without the module cache, Download fetches the four files
 // from public mirrors and checks their SHA-256 digests.
+//
+// Every file is untrusted. A path that is not a regular file (a folder, a
+// FIFO, a device) is refused by its type, without blocking on it
+// (internal/fileio.Open). An IDX header's counts are never trusted: memory
+// grows only as data arrives, at most about four times the bytes read, gzip
+// included, and a header that claims more than the file holds is an error
+// naming the file, the count claimed and the count there.
 package mnist
 
 import (

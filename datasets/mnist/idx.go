@@ -167,7 +167,7 @@ func decodeIDX(r io.Reader, size int64, magic uint32, noun string, checkDims fun
 	if !gz && size >= 0 {
 		if header+need > size {
 			return nil, nil, errors.Errorf("header claims %d %s (dimensions %v, %d bytes of data) but the file holds only %s (%d bytes after the %d-byte header)",
-				dims[0], noun, dims, need, count(size-header, item, noun), size-header, header)
+				dims[0], noun, dims, need, count(max(size-header, 0), item, noun), size-header, header)
 		}
 		if header+need < size {
 			return nil, nil, errors.Errorf("%d trailing bytes after the %d %s the header declares", size-header-need, dims[0], noun)
