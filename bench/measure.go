@@ -64,7 +64,7 @@ func measure(ctx context.Context, arch graph.Arch, oc optim.Config, batch int, d
 			batches.Shuffle(shuffle)
 			next = 0
 		}
-		_, _, err := tr.TrainBatch(batches, next, lr)
+		_, err := tr.TrainBatch(batches, next, lr)
 		next++
 		return err
 	}

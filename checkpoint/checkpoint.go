@@ -1,13 +1,10 @@
 package checkpoint
 
 import (
-	"crypto/sha256"
-	"encoding/binary"
-	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/pkg/errors"
 	"gorgonia.org/tensor"
@@ -17,44 +14,59 @@ import (
 	"github.com/tapestry-ml/tapestry/safetensors"
 )
 
-// Format identifiers, kept in every file's metadata.
+// Format identifiers, kept in every file's metadata. Version 2 records the
+// architecture as a specification (graph.Arch's JSON) and a digest over the
+// metadata and the tensors; version 1 recorded a builder's kind and config
+// and a digest over the tensors only. Load reads both; Save writes 2.
 const (
 	Format  = "tapestry-checkpoint"
-	Version = 1
+	Version = 2
 )
 
 // Metadata keys of a checkpoint.
 const (
 	metaFormat    = "format"
 	metaVersion   = "format_version"
-	metaKind      = "arch.kind"
-	metaConfig    = "arch.config"
-	metaClasses   = "arch.classes"
-	metaInShape   = "arch.in_shape"
+	metaSpec      = "arch.spec"
 	metaOptimizer = "optimizer.config"
 	metaOptSteps  = "optimizer.steps"
 	metaEpoch     = "epoch"
-	metaSum       = "tensors.sha256"
+	metaDigest    = "sha256"
 	optPrefix     = "optimizer/"
+	extraPrefix   = "extra/"
+
+	// The first format's keys.
+	metaKind    = "arch.kind"
+	metaConfig  = "arch.config"
+	metaClasses = "arch.classes"
+	metaInShape = "arch.in_shape"
+	metaSumV1   = "tensors.sha256"
 )
 
-// A Checkpoint is a model's parameters and buffers plus what resuming its
-// training needs: optimizer state and free-form metadata (the trainer's
-// position and generator states, a run's options). On disk it is one
-// safetensors file: tensors by name, the rest in "__metadata__".
+// A Checkpoint is a model's architecture, parameters and buffers plus what
+// resuming its training needs: optimizer state and free-form metadata (the
+// trainer's position and generator states, a run's options). On disk it is
+// one safetensors file: tensors by name, the rest in "__metadata__".
 type Checkpoint struct {
-	Kind    string          // architecture builder, Arch.Kind
-	Config  json.RawMessage // Arch.Config as JSON
-	Classes int
-	InShape []int
+	// Arch is the architecture the file specifies. It is nil in a file of
+	// the first format, which recorded the builder (Kind, Config) instead:
+	// models.FromCheckpoint rebuilds those.
+	Arch *graph.Arch
+	// Kind and Config are the builder and its JSON config of a file of the
+	// first format; empty otherwise.
+	Kind   string
+	Config json.RawMessage
 	// Params holds every parameter and buffer by name, as float64.
 	Params map[string]ParamValue
 	// Optimizer is the optimizer's config and state; nil when not saved.
 	Optimizer *optim.Config
 	OptState  OptimizerState
+	// Extra holds other tensors by name, such as the best weights an early
+	// stopping callback keeps; they are saved under "extra/".
+	Extra map[string]ParamValue
 	// Epoch is the number of whole epochs done.
 	Epoch int
-	// Meta holds other strings: RNG states, run options, the schedule.
+	// Meta holds other strings: generator states, run options.
 	Meta map[string]string
 }
 
@@ -89,15 +101,12 @@ func (s OptimizerState) LoadInto(opt optim.Optimizer) error {
 	return nil
 }
 
-// New captures m's parameters and, if opt is not nil, the optimizer's config
-// and state, after epoch whole epochs. The values are copied.
+// New captures m's architecture and parameters and, if opt is not nil, the
+// optimizer's config and state, after epoch whole epochs. The values are
+// copied.
 func New(m *graph.Model, opt optim.Optimizer, epoch int) (*Checkpoint, error) {
-	cfg, err := json.Marshal(m.Arch.Config)
-	if err != nil {
-		return nil, errors.Wrap(err, "encoding the model config")
-	}
-	c := &Checkpoint{Kind: m.Arch.Kind, Config: cfg, Classes: m.Arch.Classes, InShape: m.Arch.InShape,
-		Params: map[string]ParamValue{}, Epoch: epoch, Meta: map[string]string{}}
+	arch := m.Arch
+	c := &Checkpoint{Arch: &arch, Params: map[string]ParamValue{}, Extra: map[string]ParamValue{}, Epoch: epoch, Meta: map[string]string{}}
 	for _, name := range m.Params.Names() {
 		t := m.Params.Get(name)
 		c.Params[name] = ParamValue{Shape: append([]int(nil), t.Shape()...), Data: graph.Float64s(t)}
@@ -118,17 +127,29 @@ func New(m *graph.Model, opt optim.Optimizer, epoch int) (*Checkpoint, error) {
 // half-written file and the previous checkpoint survives any failure.
 // Tensors are stored in dt (Float32 or Float64).
 func (c *Checkpoint) Save(path string, dt tensor.Dtype) error {
+	f, err := c.file(dt)
+	if err != nil {
+		return errors.Wrapf(err, "saving checkpoint %s", path)
+	}
+	return errors.Wrapf(safetensors.WriteFile(path, f), "saving checkpoint %s", path)
+}
+
+// file lays the checkpoint out as a safetensors file of the current format.
+func (c *Checkpoint) file(dt tensor.Dtype) (*safetensors.File, error) {
+	if c.Arch == nil {
+		return nil, errors.New("the checkpoint has no architecture to save (a file of the first format: rebuild its model and take a new checkpoint)")
+	}
+	spec, err := json.Marshal(c.Arch)
+	if err != nil {
+		return nil, errors.Wrap(err, "writing the architecture")
+	}
 	f := &safetensors.File{Metadata: map[string]string{}}
 	for k, v := range c.Meta {
 		f.Metadata[k] = v
 	}
 	f.Metadata[metaFormat] = Format
 	f.Metadata[metaVersion] = strconv.Itoa(Version)
-	f.Metadata[metaKind] = c.Kind
-	f.Metadata[metaConfig] = string(c.Config)
-	f.Metadata[metaClasses] = strconv.Itoa(c.Classes)
-	shape, _ := json.Marshal(c.InShape)
-	f.Metadata[metaInShape] = string(shape)
+	f.Metadata[metaSpec] = string(spec)
 	f.Metadata[metaEpoch] = strconv.Itoa(c.Epoch)
 	add := func(name string, shape []int, data []float64) {
 		if dt == graph.Float64 {
@@ -145,10 +166,14 @@ func (c *Checkpoint) Save(path string, dt tensor.Dtype) error {
 		p := c.Params[name]
 		add(name, p.Shape, p.Data)
 	}
+	for _, name := range sortedKeys(c.Extra) {
+		p := c.Extra[name]
+		add(extraPrefix+name, p.Shape, p.Data)
+	}
 	if c.Optimizer != nil {
 		oc, err := json.Marshal(c.Optimizer)
 		if err != nil {
-			return errors.Wrap(err, "encoding the optimizer config")
+			return nil, errors.Wrap(err, "encoding the optimizer config")
 		}
 		f.Metadata[metaOptimizer] = string(oc)
 		f.Metadata[metaOptSteps] = strconv.FormatInt(c.OptState.Steps, 10)
@@ -157,13 +182,12 @@ func (c *Checkpoint) Save(path string, dt tensor.Dtype) error {
 			add(optPrefix+name, []int{len(d)}, d)
 		}
 	}
-	f.Metadata[metaSum] = tensorSum(f.Tensors)
-	return errors.Wrapf(safetensors.WriteFile(path, f), "saving checkpoint %s", path)
+	f.Metadata[metaDigest] = digest(f)
+	return f, nil
 }
 
 // Load reads and checks a checkpoint written by Save: the format and
-// version, the checksum over the tensor data, and the metadata. Errors name
-// the file.
+// version, the digest, and the metadata. Errors name the file.
 func Load(path string) (*Checkpoint, error) {
 	f, err := safetensors.ReadFile(path)
 	if err != nil {
@@ -177,72 +201,125 @@ func Load(path string) (*Checkpoint, error) {
 func fromFile(f *safetensors.File) (*Checkpoint, error) {
 	md := f.Metadata
 	if md[metaFormat] != Format {
-		return nil, errors.Errorf("not a tapestry checkpoint (format %q, want %q)", md[metaFormat], Format)
+		return nil, errors.Errorf("not a tapestry checkpoint (format %s, want %q)", quote(md[metaFormat]), Format)
 	}
 	v, err := strconv.Atoi(md[metaVersion])
-	if err != nil || v != Version {
-		return nil, errors.Errorf("unknown checkpoint format version %q (this build reads %d)", md[metaVersion], Version)
+	if err != nil || v < 1 || v > Version {
+		return nil, errors.Errorf("unknown checkpoint format version %s (this build reads 1 to %d)", quote(md[metaVersion]), Version)
 	}
-	if want, got := md[metaSum], tensorSum(f.Tensors); want != got {
-		return nil, errors.Errorf("checksum mismatch: the tensor data is damaged (metadata says %.16s…, data hashes to %.16s…)", want, got)
+	c := &Checkpoint{Params: map[string]ParamValue{}, Extra: map[string]ParamValue{}, Meta: map[string]string{}}
+	if v == 1 {
+		err = c.readV1(f)
+	} else {
+		err = c.readArch(f)
 	}
-	c := &Checkpoint{Kind: md[metaKind], Config: json.RawMessage(md[metaConfig]), Params: map[string]ParamValue{}, Meta: map[string]string{}}
-	if c.Kind == "" {
-		return nil, errors.New("metadata has no architecture kind")
-	}
-	if !json.Valid(c.Config) {
-		return nil, errors.New("metadata has an invalid architecture config")
-	}
-	if c.Classes, err = strconv.Atoi(md[metaClasses]); err != nil || c.Classes < 1 {
-		return nil, errors.Errorf("metadata has a bad class count %q", md[metaClasses])
-	}
-	if err := json.Unmarshal([]byte(md[metaInShape]), &c.InShape); err != nil {
-		return nil, errors.Errorf("metadata has a bad input shape %q", md[metaInShape])
+	if err != nil {
+		return nil, err
 	}
 	if c.Epoch, err = strconv.Atoi(md[metaEpoch]); err != nil || c.Epoch < 0 {
-		return nil, errors.Errorf("metadata has a bad epoch %q", md[metaEpoch])
+		return nil, errors.Errorf("metadata field %s is %s, not a number of epochs", metaEpoch, quote(md[metaEpoch]))
 	}
-	if oc, ok := md[metaOptimizer]; ok {
-		c.Optimizer = new(optim.Config)
-		if err := json.Unmarshal([]byte(oc), c.Optimizer); err != nil {
-			return nil, errors.Wrap(err, "metadata has a bad optimizer config")
-		}
-		if c.OptState.Steps, err = strconv.ParseInt(md[metaOptSteps], 10, 64); err != nil || c.OptState.Steps < 0 {
-			return nil, errors.Errorf("metadata has a bad optimizer step count %q", md[metaOptSteps])
-		}
-		c.OptState.Tensors = map[string][]float64{}
+	if err := c.readOptimizer(md); err != nil {
+		return nil, err
 	}
-	for _, t := range f.Tensors {
-		d, err := t.Float64s()
-		if err != nil {
-			return nil, errors.Wrapf(err, "tensor %s", t.Name)
-		}
-		if len(t.Name) > len(optPrefix) && t.Name[:len(optPrefix)] == optPrefix {
-			if c.Optimizer == nil {
-				return nil, errors.Errorf("optimizer tensor %s without an optimizer config", t.Name)
-			}
-			c.OptState.Tensors[t.Name[len(optPrefix):]] = d
-			continue
-		}
-		c.Params[t.Name] = ParamValue{Shape: append([]int(nil), t.Shape...), Data: d}
+	if err := c.readTensors(f); err != nil {
+		return nil, err
 	}
 	for k, v := range md {
-		switch k {
-		case metaFormat, metaVersion, metaKind, metaConfig, metaClasses, metaInShape, metaOptimizer, metaOptSteps, metaEpoch, metaSum:
-		default:
+		if !ownKey(k) {
 			c.Meta[k] = v
 		}
 	}
 	return c, nil
 }
 
+// readArch checks the digest of a file of the current format, then reads
+// its architecture.
+func (c *Checkpoint) readArch(f *safetensors.File) error {
+	if want, got := f.Metadata[metaDigest], digest(f); want != got {
+		return errors.Errorf("digest mismatch: the file is damaged or was edited (metadata says %.16s…, the metadata and tensors hash to %.16s…)", want, got)
+	}
+	var arch graph.Arch
+	if err := json.Unmarshal([]byte(f.Metadata[metaSpec]), &arch); err != nil {
+		return errors.Wrapf(err, "metadata field %s", metaSpec)
+	}
+	c.Arch = &arch
+	return nil
+}
+
+// readV1 checks the tensor digest of a file of the first format and reads
+// its builder. Its metadata was not covered by the digest.
+func (c *Checkpoint) readV1(f *safetensors.File) error {
+	md := f.Metadata
+	if want, got := md[metaSumV1], tensorSumV1(f.Tensors); want != got {
+		return errors.Errorf("checksum mismatch: the tensor data is damaged (metadata says %.16s…, data hashes to %.16s…)", want, got)
+	}
+	c.Kind, c.Config = md[metaKind], json.RawMessage(md[metaConfig])
+	if c.Kind == "" {
+		return errors.New("metadata has no architecture kind")
+	}
+	if !json.Valid(c.Config) {
+		return errors.Errorf("metadata field %s is not JSON: %s", metaConfig, quote(md[metaConfig]))
+	}
+	return nil
+}
+
+// readOptimizer reads the optimizer's config and step count, if saved.
+func (c *Checkpoint) readOptimizer(md map[string]string) error {
+	oc, ok := md[metaOptimizer]
+	if !ok {
+		return nil
+	}
+	c.Optimizer = new(optim.Config)
+	if err := json.Unmarshal([]byte(oc), c.Optimizer); err != nil {
+		return errors.Wrapf(err, "metadata field %s", metaOptimizer)
+	}
+	steps, err := strconv.ParseInt(md[metaOptSteps], 10, 64)
+	if err != nil || steps < 0 {
+		return errors.Errorf("metadata field %s is %s, not a step count", metaOptSteps, quote(md[metaOptSteps]))
+	}
+	c.OptState = OptimizerState{Tensors: map[string][]float64{}, Steps: steps}
+	return nil
+}
+
+// readTensors sorts the file's tensors into parameters and optimizer state.
+func (c *Checkpoint) readTensors(f *safetensors.File) error {
+	for _, t := range f.Tensors {
+		d, err := t.Float64s()
+		if err != nil {
+			return errors.Wrapf(err, "tensor %s", t.Name)
+		}
+		if name, ok := strings.CutPrefix(t.Name, optPrefix); ok {
+			if c.Optimizer == nil {
+				return errors.Errorf("optimizer tensor %s without an optimizer config", t.Name)
+			}
+			c.OptState.Tensors[name] = d
+			continue
+		}
+		if name, ok := strings.CutPrefix(t.Name, extraPrefix); ok {
+			c.Extra[name] = ParamValue{Shape: append([]int(nil), t.Shape...), Data: d}
+			continue
+		}
+		c.Params[t.Name] = ParamValue{Shape: append([]int(nil), t.Shape...), Data: d}
+	}
+	return nil
+}
+
+// ownKey reports whether a metadata key is the checkpoint's own rather than
+// a user's Meta.
+func ownKey(k string) bool {
+	switch k {
+	case metaFormat, metaVersion, metaSpec, metaOptimizer, metaOptSteps, metaEpoch, metaDigest,
+		metaKind, metaConfig, metaClasses, metaInShape, metaSumV1:
+		return true
+	}
+	return false
+}
+
 // Restore copies the checkpoint's parameters into m. Every parameter of m
 // must be present with the same shape, and the checkpoint may hold no other;
 // errors name the tensor and both shapes.
 func (c *Checkpoint) Restore(m *graph.Model) error {
-	if c.Kind != m.Arch.Kind {
-		return errors.Errorf("checkpoint is a %q model, not %q", c.Kind, m.Arch.Kind)
-	}
 	for _, name := range m.Params.Names() {
 		p, ok := c.Params[name]
 		if !ok {
@@ -278,18 +355,14 @@ func sameShape(a []int, b tensor.Shape) bool {
 	return true
 }
 
-// tensorSum hashes every tensor's name, dtype, shape and bytes in order, so
-// a flipped byte anywhere in the data or a renamed tensor is detected.
-func tensorSum(ts []safetensors.Tensor) string {
-	h := sha256.New()
-	var buf [8]byte
-	for _, t := range ts {
-		fmt.Fprintf(h, "%s\x00%s\x00%v\x00", t.Name, t.DType, t.Shape)
-		binary.LittleEndian.PutUint64(buf[:], uint64(len(t.Data)))
-		h.Write(buf[:])
-		h.Write(t.Data)
+// quote quotes a value for an error message, cut to a short prefix: a
+// damaged file can hold megabytes in one field.
+func quote(s string) string {
+	const n = 40
+	if len(s) > n {
+		return strconv.Quote(s[:n]) + "…"
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	return strconv.Quote(s)
 }
 
 func sortedKeys[V any](m map[string]V) []string {

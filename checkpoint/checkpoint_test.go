@@ -15,7 +15,7 @@ import (
 func smallArch() graph.Arch {
 	return graph.Arch{Net: graph.NewSequential(
 		graph.Dense{Name: "fc1", In: 6, Out: 8}, graph.ReLU{}, graph.Dropout{Name: "drop1", P: 0.5},
-		graph.Dense{Name: "fc2", In: 8, Out: 3}), InShape: []int{6}, Classes: 3, Kind: "small"}
+		graph.Dense{Name: "fc2", In: 8, Out: 3}), InShape: []int{6}}
 }
 
 // trainedCheckpoint takes three Adam steps on the small model with random
@@ -155,17 +155,28 @@ func TestCheckpointDamage(t *testing.T) {
 			b := append([]byte(nil), good...)
 			b[len(b)-5] ^= 0x40
 			return raw(t, b)
-		}, "checksum mismatch"},
+		}, "digest mismatch"},
+		{"edited metadata", func(t *testing.T) string {
+			return rewrite(t, func(f *safetensors.File) { f.Metadata["note"] = "edited" })
+		}, "digest mismatch"},
+		{"edited architecture", func(t *testing.T) string {
+			return rewrite(t, func(f *safetensors.File) {
+				f.Metadata["arch.spec"] = strings.Replace(f.Metadata["arch.spec"], `"Out":8`, `"Out":9`, 1)
+			})
+		}, "digest mismatch"},
 		{"unknown version", func(t *testing.T) string {
 			return rewrite(t, func(f *safetensors.File) { f.Metadata["format_version"] = "99" })
 		}, "unknown checkpoint format version"},
+		{"a huge field is quoted short", func(t *testing.T) string {
+			return rewrite(t, func(f *safetensors.File) { f.Metadata["format_version"] = strings.Repeat("9", 1<<20) })
+		}, `"9999999999999999999999999999999999999999"…`},
 		{"not a checkpoint", func(t *testing.T) string {
 			return rewrite(t, func(f *safetensors.File) { delete(f.Metadata, "format") })
 		}, "not a tapestry checkpoint"},
 		{"missing tensor", func(t *testing.T) string {
 			return rewrite(t, func(f *safetensors.File) {
 				f.Tensors = f.Tensors[1:]
-				f.Metadata["tensors.sha256"] = tensorSum(f.Tensors)
+				f.Metadata["sha256"] = digest(f)
 			})
 		}, "checkpoint has no tensor"},
 		{"wrong shape", func(t *testing.T) string {
@@ -175,7 +186,7 @@ func TestCheckpointDamage(t *testing.T) {
 						f.Tensors[i] = safetensors.FromFloat32("fc2.weight", []int{3, 8}, make([]float32, 24))
 					}
 				}
-				f.Metadata["tensors.sha256"] = tensorSum(f.Tensors)
+				f.Metadata["sha256"] = digest(f)
 			})
 		}, "tensor fc2.weight has shape [3 8] in the checkpoint, the model wants [8 3]"},
 	} {
@@ -189,9 +200,33 @@ func TestCheckpointDamage(t *testing.T) {
 			if err == nil {
 				t.Fatal("damaged checkpoint accepted")
 			}
-			if !strings.Contains(err.Error(), c.want) {
-				t.Errorf("error %q, want it to contain %q", err, c.want)
+			if !strings.Contains(err.Error(), c.want) || len(err.Error()) > 400 {
+				t.Errorf("error %.500q, want it to contain %q and be short", err, c.want)
 			}
 		})
+	}
+}
+
+// TestFirstFormatStillLoads reads a checkpoint written by the first format
+// (testdata/v1-mlp.safetensors, made by tapestry before the architecture
+// was saved as a specification): its builder, optimizer state and metadata
+// come back; models.FromCheckpoint rebuilds its model.
+func TestFirstFormatStillLoads(t *testing.T) {
+	c, err := Load("testdata/v1-mlp.safetensors")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Arch != nil || c.Kind != "mlp" || !strings.Contains(string(c.Config), `"hidden":[4]`) {
+		t.Errorf("arch %v, kind %q, config %s", c.Arch, c.Kind, c.Config)
+	}
+	if c.Epoch != 1 || c.Optimizer == nil || c.Optimizer.Name != "adam" || c.OptState.Steps != 1 || len(c.OptState.Tensors) != 8 {
+		t.Errorf("epoch %d, optimizer %+v, %d steps, %d state tensors", c.Epoch, c.Optimizer, c.OptState.Steps, len(c.OptState.Tensors))
+	}
+	if _, ok := c.Meta["train.position"]; !ok || len(c.Params) != 4 {
+		t.Errorf("meta %v, %d params", c.Meta, len(c.Params))
+	}
+	// A file of the first format has no architecture to write again.
+	if err := c.Save(filepath.Join(t.TempDir(), "again.safetensors"), graph.Float32); err == nil {
+		t.Error("saved a checkpoint without an architecture")
 	}
 }

@@ -16,7 +16,7 @@ import (
 // fuzzCheckpoint returns the bytes of a small valid checkpoint with optimizer
 // state.
 func fuzzCheckpoint(tb testing.TB) []byte {
-	arch := graph.Arch{Net: graph.NewSequential(graph.Dense{Name: "fc1", In: 3, Out: 2}), InShape: []int{3}, Classes: 2, Kind: "fuzz"}
+	arch := graph.Arch{Net: graph.NewSequential(graph.Dense{Name: "fc1", In: 3, Out: 2}), InShape: []int{3}}
 	m, err := graph.NewModel(arch, graph.Float32, rand.New(rand.NewPCG(1, 1)))
 	if err != nil {
 		tb.Fatal(err)
@@ -65,7 +65,7 @@ func FuzzCheckpoint(f *testing.F) {
 		}
 		// Accepted: restoring into a model of another shape is an error,
 		// never a panic.
-		arch := graph.Arch{Net: graph.NewSequential(graph.Dense{Name: "fc1", In: 3, Out: 2}), InShape: []int{3}, Classes: 2, Kind: c.Kind}
+		arch := graph.Arch{Net: graph.NewSequential(graph.Dense{Name: "fc1", In: 3, Out: 2}), InShape: []int{3}}
 		m, err := graph.NewModel(arch, graph.Float32, rand.New(rand.NewPCG(1, 1)))
 		if err != nil {
 			t.Fatal(err)

@@ -70,7 +70,7 @@ func importTorch(m *graph.Model, f *safetensors.File) error {
 		}
 		spec, ok := m.Params.Spec(t.Name)
 		if !ok {
-			return errors.Errorf("tensor %q is not a parameter of this %s model", t.Name, m.Arch.Kind)
+			return errors.Errorf("tensor %q is not a parameter of this model", t.Name)
 		}
 		want := append([]int(nil), m.Params.Get(t.Name).Shape()...)
 		if spec.TorchTransposed {

@@ -15,7 +15,7 @@ import (
 func tinyTorchArch() graph.Arch {
 	return graph.Arch{Net: graph.NewSequential(
 		graph.Dense{Name: "fc1", In: 3, Out: 2}, graph.ReLU{},
-		graph.Dense{Name: "fc2", In: 2, Out: 2}), InShape: []int{3}, Classes: 2, Kind: "tiny"}
+		graph.Dense{Name: "fc2", In: 2, Out: 2}), InShape: []int{3}}
 }
 
 // writeTorchFile writes the tensors nn.Linear(3, 2) → ReLU → nn.Linear(2, 2)
@@ -49,7 +49,7 @@ func TestImportTorchKnownWeights(t *testing.T) {
 	if err := ImportTorch(m, writeTorchFile(t)); err != nil {
 		t.Fatal(err)
 	}
-	p, err := m.Predict([]float32{1, 2, 3})
+	p, err := m.Probabilities([]float32{1, 2, 3})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -84,7 +84,8 @@ func (Tanh) Forward(_ *Builder, x *G.Node) (*G.Node, error) {
 // Activations lists the names Activation accepts.
 var Activations = []string{"relu", "leaky_relu", "sigmoid", "tanh", "linear"}
 
-// Activation returns the activation layer of that name, or nil for "linear".
+// Activation returns the activation layer of that name; "linear" is
+// Identity.
 func Activation(name string) (Layer, error) {
 	switch name {
 	case "relu":
@@ -96,7 +97,7 @@ func Activation(name string) (Layer, error) {
 	case "tanh":
 		return Tanh{}, nil
 	case "linear":
-		return nil, nil
+		return Identity{}, nil
 	}
 	return nil, errors.Errorf("unknown activation %q (want one of %v)", name, Activations)
 }

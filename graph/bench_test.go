@@ -73,6 +73,8 @@ func (p probe) Forward(b *graph.Builder, _ *G.Node) (*G.Node, error) { return b.
 type sumLoss struct{}
 
 func (sumLoss) Build(out, _ *G.Node) (*G.Node, error) { return G.Sum(out) }
+func (sumLoss) Labels() bool                            { return false }
+func (sumLoss) Check([]int) error                       { return nil }
 
 // layerBench times forward and backward of layers applied to a [batch,
 // in...] input through a training program, so that Program.Run refills
@@ -82,27 +84,22 @@ func (sumLoss) Build(out, _ *G.Node) (*G.Node, error) { return G.Sum(out) }
 // multiply is counted as twice that (dX and dW).
 func layerBench(b *testing.B, batch int, in []int, flops float64, layers ...graph.Layer) {
 	net := graph.NewSequential(append([]graph.Layer{probe{batch: batch, shape: in}}, layers...)...)
-	out, err := net.OutShape(in)
-	if err != nil {
-		b.Fatal(err)
-	}
-	runBench(b, graph.Arch{Net: net, InShape: in, Classes: out[0]}, batch, sumLoss{}, flops*3)
+	runBench(b, graph.Arch{Net: net, InShape: in, Loss: sumLoss{}}, batch, flops*3)
 }
 
 // lossBench times a loss and its gradient with respect to [batch, classes]
 // logits.
 func lossBench(b *testing.B, batch, classes int, loss graph.Loss) {
 	net := graph.NewSequential(probe{batch: batch, shape: []int{classes}})
-	runBench(b, graph.Arch{Net: net, InShape: []int{classes}, Classes: classes}, batch, loss, 0)
+	runBench(b, graph.Arch{Net: net, InShape: []int{classes}, Loss: loss}, batch, 0)
 }
 
-func runBench(b *testing.B, arch graph.Arch, batch int, loss graph.Loss, flops float64) {
+func runBench(b *testing.B, arch graph.Arch, batch int, flops float64) {
 	useBenchBLAS(b)
 	m, err := graph.NewModel(arch, graph.Float32, rand.New(rand.NewPCG(1, 1)))
 	if err != nil {
 		b.Fatal(err)
 	}
-	m.Loss = loss
 	p, err := m.Train(batch, rand.New(rand.NewPCG(1, 2)))
 	if err != nil {
 		b.Fatal(err)

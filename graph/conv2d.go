@@ -35,7 +35,7 @@ type Conv2D struct {
 	// PyTorch's default (kaiming_uniform with a = √5 gives exactly that
 	// bound). The bias is always drawn from that same distribution, as
 	// PyTorch does.
-	WeightInit Initializer
+	WeightInit Initializer `json:"-"`
 }
 
 func (c Conv2D) stride() [2]int {

@@ -20,7 +20,7 @@ type Dense struct {
 	NoBias bool
 	// WeightInit initializes the weight. If WeightInit is nil, GlorotUniform
 	// is used (Keras's default); the bias starts at zero.
-	WeightInit Initializer
+	WeightInit Initializer `json:"-"`
 }
 
 // Params implements Layer.

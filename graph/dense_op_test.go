@@ -160,7 +160,7 @@ func TestDenseOpsDoNotMerge(t *testing.T) {
 func TestTrainingRunAllocatesNoTensor(t *testing.T) {
 	arch := Arch{Net: NewSequential(
 		Dense{Name: "fc1", In: 100, Out: 256}, ReLU{}, Dropout{Name: "drop1", P: 0.2},
-		Dense{Name: "fc2", In: 256, Out: 10}), InShape: []int{100}, Classes: 10}
+		Dense{Name: "fc2", In: 256, Out: 10}), InShape: []int{100}}
 	m, err := NewModel(arch, Float32, rand.New(rand.NewPCG(1, 1)))
 	if err != nil {
 		t.Fatal(err)

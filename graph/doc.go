@@ -10,7 +10,7 @@
 //	net := graph.NewSequential(
 //		graph.Dense{Name: "fc1", In: 784, Out: 128}, graph.ReLU{},
 //		graph.Dense{Name: "fc2", In: 128, Out: 10})
-//	model, err := graph.NewModel(graph.Arch{Net: net, InShape: []int{784}, Classes: 10},
+//	model, err := graph.NewModel(graph.Arch{Net: net, InShape: []int{784}},
 //		graph.Float32, rand.New(rand.NewPCG(1, 1)))
 //	probs, err := model.Predict(x) // x: n·784 values
 //

@@ -15,7 +15,7 @@ func Example() {
 	net := graph.NewSequential(
 		graph.Dense{Name: "fc1", In: 4, Out: 8}, graph.ReLU{},
 		graph.Dense{Name: "fc2", In: 8, Out: 3})
-	arch := graph.Arch{Net: net, InShape: []int{4}, Classes: 3}
+	arch := graph.Arch{Net: net, InShape: []int{4}}
 	model, err := graph.NewModel(arch, graph.Float32, rand.New(rand.NewPCG(1, 1)))
 	if err != nil {
 		log.Fatal(err)

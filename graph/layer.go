@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"fmt"
 	"math/rand/v2"
 
 	"github.com/pkg/errors"
@@ -31,7 +32,8 @@ type Builder struct {
 
 	nodes map[string]*G.Node
 	noise []noise
-	after []func() error
+	// noiseNames are the names of the noise inputs, to keep them apart.
+	noiseNames map[string]bool
 	// inputs are the nodes made by Input: data, which needs no gradient.
 	inputs map[*G.Node]bool
 }
@@ -93,17 +95,24 @@ func (b *Builder) ParamView(name string, shape ...int) (*G.Node, error) {
 // calling fill with its rng. Dropout masks are made this way so that they
 // come from the run's seed (Gorgonia's Dropout is seeded from the clock and
 // has a wrong gradient: docs/GORGONIA.md#dropout-is-wrong).
+//
+// Each call makes a node of its own: a name used before in this graph gets
+// a suffix ("drop.mask#2"), since Gorgonia would merge two inputs of one
+// name and shape into one (docs/GORGONIA.md#identical-nodes-merge) and two
+// dropouts would share a mask.
 func (b *Builder) Noise(name string, shape []int, fill func(rng *rand.Rand, t *tensor.Dense)) *G.Node {
+	if b.noiseNames == nil {
+		b.noiseNames = map[string]bool{}
+	}
+	for k, base := 2, name; b.noiseNames[name]; k++ {
+		name = fmt.Sprintf("%s#%d", base, k)
+	}
+	b.noiseNames[name] = true
 	t := tensor.New(tensor.Of(b.Dtype()), tensor.WithShape(shape...))
 	n := G.NewTensor(b.G, b.Dtype(), len(shape), G.WithShape(shape...), G.WithName(name), G.WithValue(t))
 	b.noise = append(b.noise, noise{name: name, t: t, fill: fill})
 	return n
 }
-
-// AfterRun registers f to be called after every run of the program, for
-// layers that update state from values computed by the run (BatchNorm's
-// running statistics).
-func (b *Builder) AfterRun(f func() error) { b.after = append(b.after, f) }
 
 // ParamNodes returns the nodes of the trainable parameters used by the graph,
 // in the store's declaration order.
@@ -133,41 +142,63 @@ func (b *Builder) Input(name string, shape []int) (*G.Node, *tensor.Dense) {
 // Dense layer of an MLP that gradient is a fifth of all the GEMM work.
 func (b *Builder) IsInput(n *G.Node) bool { return b.inputs[n] }
 
-// Arch is an architecture: a network, the shape of one input example, and the
-// number of classes it scores. Builders such as mlp.New return one; Kind and
-// Config record how it was made so that a checkpoint can rebuild it.
-type Arch struct {
-	Net     Layer
-	InShape []int
-	Classes int
-	// Kind names the builder ("mlp", "cnn"); Config is its configuration,
-	// marshalled to JSON in checkpoints.
-	Kind   string
-	Config any
-}
-
-// Validate checks that the network maps InShape to [Classes].
-func (a Arch) Validate() error {
-	if a.Net == nil {
-		return errors.New("architecture has no network")
-	}
-	if a.Classes < 1 {
-		return errors.Errorf("architecture has %d classes", a.Classes)
-	}
-	out, err := a.Net.OutShape(a.InShape)
-	if err != nil {
-		return errors.Wrapf(err, "input shape %v", a.InShape)
-	}
-	if len(out) != 1 || out[0] != a.Classes {
-		return errors.Errorf("network maps input %v to %v, want [%d]", a.InShape, out, a.Classes)
-	}
-	return nil
-}
-
 func prod(s []int) int {
 	n := 1
 	for _, d := range s {
 		n *= d
 	}
 	return n
+}
+
+// Scalar returns a constant of the graph's element type, for arithmetic with
+// nodes: Gorgonia refuses to mix float32 and float64 operands.
+func (b *Builder) Scalar(v float64) *G.Node {
+	if b.Dtype() == Float32 {
+		return G.NewConstant(float32(v))
+	}
+	return G.NewConstant(v)
+}
+
+// AddBias returns x plus the named parameter, a vector of x's dimension 1
+// (the features of [batch, F] or the channels of [batch, C, H, W]),
+// broadcast over the other dimensions. Gorgonia broadcasts only between
+// operands of equal rank (docs/GORGONIA.md#broadcasting-needs-equal-rank),
+// so the parameter is bound as [1, F] or [1, C, 1, 1], without a copy.
+func (b *Builder) AddBias(x *G.Node, name string) (*G.Node, error) {
+	v, pattern, err := b.featureView(x, name)
+	if err != nil {
+		return nil, err
+	}
+	y, err := G.BroadcastAdd(x, v, nil, pattern)
+	return y, errors.Wrapf(err, "adding %s", name)
+}
+
+// Scale returns x times the named parameter, broadcast as in AddBias.
+func (b *Builder) Scale(x *G.Node, name string) (*G.Node, error) {
+	v, pattern, err := b.featureView(x, name)
+	if err != nil {
+		return nil, err
+	}
+	y, err := G.BroadcastHadamardProd(x, v, nil, pattern)
+	return y, errors.Wrapf(err, "scaling by %s", name)
+}
+
+// featureView binds the named [F] parameter with x's rank, F on dimension 1
+// and 1 elsewhere, and returns the axes along which it is broadcast.
+func (b *Builder) featureView(x *G.Node, name string) (*G.Node, []byte, error) {
+	s := x.Shape()
+	if s.Dims() < 2 {
+		return nil, nil, errors.Errorf("%s: input %v has no feature dimension", name, s)
+	}
+	view := make([]int, s.Dims())
+	var pattern []byte
+	for i := range view {
+		view[i] = 1
+		if i != 1 {
+			pattern = append(pattern, byte(i))
+		}
+	}
+	view[1] = s[1]
+	v, err := b.ParamView(name, view...)
+	return v, pattern, err
 }

@@ -1,17 +1,38 @@
 package graph
 
 import (
+	"math"
+
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
 // A Loss turns a batch of network outputs and targets into a scalar to
-// minimize, averaged over the batch.
+// minimize, averaged over the batch. It also says what the outputs mean:
+// how targets are given (Labels), which output shapes it can train (Check),
+// and, for a classifier, how outputs become probabilities (Classifier).
 //
-//	logits, targets: [batch, classes] → scalar
+//	outputs, targets: [batch, out...] → scalar
 type Loss interface {
-	Build(logits, targets *G.Node) (*G.Node, error)
+	// Build adds the loss of outputs against targets to the graph. For a
+	// loss that takes labels, targets holds their one-hot rows.
+	Build(outputs, targets *G.Node) (*G.Node, error)
+	// Labels reports whether the targets are class labels, one per
+	// example (the trainer makes their one-hot rows), rather than values of
+	// the output's shape.
+	Labels() bool
+	// Check says why the loss cannot train a network whose output for one
+	// example has this shape, or nil.
+	Check(out []int) error
+}
+
+// A Classifier is a loss whose outputs are the logits of probabilities.
+type Classifier interface {
+	Loss
+	// Probabilities maps rows of outputs (row-major, cols each) to
+	// probabilities in place.
+	Probabilities(out []float64, cols int)
 }
 
 // CrossEntropy is the softmax cross-entropy of logits against target class
@@ -23,6 +44,43 @@ type CrossEntropy struct{}
 // MSE is the mean squared error (1/(B·C)) Σ (x − y)², as PyTorch's MSELoss
 // with reduction "mean".
 type MSE struct{}
+
+// Labels implements Loss: the targets are class labels.
+func (CrossEntropy) Labels() bool { return true }
+
+// Check implements Loss: the output is one score per class, at least two.
+func (CrossEntropy) Check(out []int) error {
+	if len(out) != 1 || out[0] < 2 {
+		return errors.Errorf("cross-entropy wants one score per class, [classes] with at least 2 classes, not %v", out)
+	}
+	return nil
+}
+
+// Probabilities implements Classifier: the softmax of each row, with the
+// row's own maximum subtracted so that no exponent is positive.
+func (CrossEntropy) Probabilities(out []float64, cols int) {
+	for r := 0; r+cols <= len(out); r += cols {
+		row := out[r : r+cols]
+		mx := math.Inf(-1)
+		for _, x := range row {
+			mx = math.Max(mx, x)
+		}
+		sum := 0.0
+		for i, x := range row {
+			row[i] = math.Exp(x - mx)
+			sum += row[i]
+		}
+		for i := range row {
+			row[i] /= sum
+		}
+	}
+}
+
+// Labels implements Loss: the targets are values.
+func (MSE) Labels() bool { return false }
+
+// Check implements Loss: any output shape.
+func (MSE) Check([]int) error { return nil }
 
 // Build implements Loss. The loss is one op of ours (xent_op.go) with the
 // same log-sum-exp arithmetic as LogSoftmax, forward and backward in one pass

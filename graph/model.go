@@ -1,7 +1,6 @@
 package graph
 
 import (
-	"math"
 	"math/rand/v2"
 	"sync"
 
@@ -9,21 +8,36 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// A Model is an architecture with its parameters. It compiles programs on
-// demand: one training program per call to Train, and inference programs
-// cached by batch size.
+// A Model is an architecture with its parameters. It compiles programs:
+// Train makes a training program for its caller; Infer and Eval lend
+// pooled inference and evaluation programs; Predict and Probabilities run
+// inputs through them and are safe for concurrent use.
+//
+// The parameters must not change while other goroutines predict: training
+// updates them in place.
 type Model struct {
+	// Arch is the architecture, with its defaults filled in: Inputs lists
+	// every input, and Loss is set.
 	Arch   Arch
 	Params *Params
-	// Loss is the training objective. NewModel sets CrossEntropy.
-	Loss Loss
 
-	mu    sync.Mutex
-	infer map[int]*Program
+	// out is the shape of one example's output.
+	out []int
+	// running is held (shared) by every Run and (exclusive) by a compile,
+	// which writes to the parameters' tensors
+	// (docs/GORGONIA.md#newtapemachine-writes-every-bound-value).
+	running sync.RWMutex
+	mu      sync.Mutex
+	free    map[poolKey][]*Program
+}
+
+type poolKey struct {
+	mode  Mode
+	batch int
 }
 
 // NewModel validates arch and creates its parameters in a store of element
-// type dt, initialized from rng.
+// type dt (Float32 or Float64), initialized from rng.
 func NewModel(arch Arch, dt tensor.Dtype, rng *rand.Rand) (*Model, error) {
 	if err := arch.Validate(); err != nil {
 		return nil, err
@@ -31,70 +45,185 @@ func NewModel(arch Arch, dt tensor.Dtype, rng *rand.Rand) (*Model, error) {
 	if dt != Float32 && dt != Float64 {
 		return nil, errors.Errorf("unsupported dtype %v (want float32 or float64)", dt)
 	}
+	arch = arch.withDefaults()
+	out, err := arch.OutShape()
+	if err != nil {
+		return nil, err
+	}
+	var specs []ParamSpec
+	if ml, ok := arch.Net.(MultiLayer); ok && len(arch.Inputs) > 1 {
+		specs = ml.Params()
+	} else {
+		specs = arch.Net.Params()
+	}
 	params := NewParams(dt)
-	for _, spec := range arch.Net.Params() {
+	for _, spec := range specs {
 		if _, err := params.Add(spec, rng); err != nil {
 			return nil, err
 		}
 	}
-	return &Model{Arch: arch, Params: params, Loss: CrossEntropy{}, infer: map[int]*Program{}}, nil
+	return &Model{Arch: arch, Params: params, out: out, free: map[poolKey][]*Program{}}, nil
 }
 
+// OutShape returns the shape of one example's output.
+func (m *Model) OutShape() []int { return append([]int(nil), m.out...) }
+
+// OutSize is the number of values in one example's output.
+func (m *Model) OutSize() int { return prod(m.out) }
+
+// InSize is the number of values in one example of input k.
+func (m *Model) InSize(k int) int { return prod(m.Arch.Inputs[k].Shape) }
+
 // Train compiles a training program for the batch size; rng draws its
-// dropout masks.
+// dropout masks. The caller owns the program.
 func (m *Model) Train(batch int, rng *rand.Rand) (*Program, error) {
-	p, err := compile(m, batch, true, rng)
+	p, err := compile(m, batch, Training, rng)
 	return p, errors.Wrapf(err, "compiling the training program (batch %d)", batch)
 }
 
-// Infer returns the inference program for the batch size, compiling it on
-// first use.
-func (m *Model) Infer(batch int) (*Program, error) {
+// Infer lends an inference program of the batch size from the model's pool,
+// compiling one when none is free. The caller has it to itself until it
+// gives it back with Release. Safe for concurrent use.
+func (m *Model) Infer(batch int) (*Program, error) { return m.borrow(Infer, batch) }
+
+// Eval lends an evaluation program (outputs and loss) as Infer does.
+func (m *Model) Eval(batch int) (*Program, error) { return m.borrow(Eval, batch) }
+
+func (m *Model) borrow(mode Mode, batch int) (*Program, error) {
+	k := poolKey{mode, batch}
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	if p, ok := m.infer[batch]; ok {
+	if free := m.free[k]; len(free) > 0 {
+		p := free[len(free)-1]
+		m.free[k] = free[:len(free)-1]
+		m.mu.Unlock()
 		return p, nil
 	}
-	p, err := compile(m, batch, false, nil)
-	if err != nil {
-		return nil, errors.Wrapf(err, "compiling the inference program (batch %d)", batch)
-	}
-	m.infer[batch] = p
-	return p, nil
+	m.mu.Unlock()
+	p, err := compile(m, batch, mode, nil)
+	return p, errors.Wrapf(err, "compiling the %s program (batch %d)", mode, batch)
 }
 
-// InSize is the number of values in one input example.
-func (m *Model) InSize() int { return prod(m.Arch.InShape) }
+// Release gives back a program that Infer or Eval lent.
+func (m *Model) Release(p *Program) {
+	if p == nil || p.model != m || p.Mode == Training {
+		return
+	}
+	m.mu.Lock()
+	k := poolKey{p.Mode, p.Batch}
+	m.free[k] = append(m.free[k], p)
+	m.mu.Unlock()
+}
 
-// Predict returns class probabilities, [n, classes] row-major, for the n
-// examples in x (n·InSize values). It runs the inference program of batch n.
+// predictBatch is the batch size Predict runs n examples in: the power of
+// two at or above n, at most 256, so that a model keeps at most nine
+// program sizes however many sizes it is asked for.
+func predictBatch(n int) int {
+	b := 1
+	for b < n && b < 256 {
+		b *= 2
+	}
+	return b
+}
+
+// Predict returns the network's raw outputs, [n, out...] row-major, for the
+// n examples in x (n·InSize(0) values) of a network of one input. It is safe
+// for concurrent use. For class probabilities use Probabilities.
 func (m *Model) Predict(x []float32) ([]float64, error) {
-	in := m.InSize()
-	if len(x) == 0 || len(x)%in != 0 {
-		return nil, errors.Errorf("predict: %d values is not a whole number of %d-value examples", len(x), in)
+	if len(m.Arch.Inputs) != 1 {
+		return nil, errors.Errorf("predict: the model takes %d inputs; use PredictN", len(m.Arch.Inputs))
 	}
-	n := len(x) / in
-	p, err := m.Infer(n)
+	return m.PredictN([][]float32{x})
+}
+
+// PredictN is Predict for a network of several inputs: xs[k] holds the n
+// examples of input k.
+func (m *Model) PredictN(xs [][]float32) ([]float64, error) {
+	n, err := countExamples(m, xs)
 	if err != nil {
 		return nil, err
 	}
-	if err := copyInto(p.X, x); err != nil {
+	batch := predictBatch(n)
+	p, err := m.Infer(batch)
+	if err != nil {
 		return nil, err
 	}
-	if err := p.Run(); err != nil {
-		return nil, err
-	}
-	return Softmax(p.Logits()), nil
+	defer m.Release(p)
+	return runPadded(p, xs, n)
 }
 
-func copyInto(t *tensor.Dense, x []float32) error {
+// Probabilities returns class probabilities, [n, out...], for the n examples
+// in x: the softmax of each row for CrossEntropy, each output's sigmoid for
+// SigmoidCrossEntropy. A model whose loss is not a Classifier (a
+// regression) has none.
+func (m *Model) Probabilities(x []float32) ([]float64, error) {
+	c, ok := m.Arch.Loss.(Classifier)
+	if !ok {
+		return nil, errors.Errorf("probabilities: a model trained with %T is not a classifier; Predict gives its outputs", m.Arch.Loss)
+	}
+	out, err := m.Predict(x)
+	if err != nil {
+		return nil, err
+	}
+	c.Probabilities(out, m.OutSize())
+	return out, nil
+}
+
+// countExamples checks that every input holds the same whole number of
+// examples and returns it.
+func countExamples(m *Model, xs [][]float32) (int, error) {
+	if len(xs) != len(m.Arch.Inputs) {
+		return 0, errors.Errorf("predict: %d inputs for a model of %d", len(xs), len(m.Arch.Inputs))
+	}
+	n := -1
+	for k, x := range xs {
+		in := m.InSize(k)
+		if len(x) == 0 || len(x)%in != 0 {
+			return 0, errors.Errorf("predict: input %s: %d values is not a whole number of %d-value examples", m.Arch.Inputs[k].Name, len(x), in)
+		}
+		if n >= 0 && len(x)/in != n {
+			return 0, errors.Errorf("predict: input %s has %d examples, input %s %d", m.Arch.Inputs[k].Name, len(x)/in, m.Arch.Inputs[0].Name, n)
+		}
+		n = len(x) / in
+	}
+	return n, nil
+}
+
+// runPadded runs the n examples of xs through p, p.Batch at a time, padding
+// a last partial batch with zeros (inference uses no batch statistics, so
+// padding does not change the other rows), and returns the outputs as
+// float64.
+func runPadded(p *Program, xs [][]float32, n int) ([]float64, error) {
+	m := p.model
+	outSize := m.OutSize()
+	out := make([]float64, 0, n*outSize)
+	for lo := 0; lo < n; lo += p.Batch {
+		hi := min(lo+p.Batch, n)
+		for k, x := range xs {
+			in := m.InSize(k)
+			if err := setRows(p.Inputs[k], x[lo*in:hi*in]); err != nil {
+				return nil, err
+			}
+		}
+		if err := p.Run(); err != nil {
+			return nil, errors.Wrap(err, "predict")
+		}
+		out = append(out, toFloat64s(p.Output())[:(hi-lo)*outSize]...)
+	}
+	return out, nil
+}
+
+// setRows copies src into the first rows of t (float32 or float64) and
+// zeroes the rest.
+func setRows(t *tensor.Dense, src []float32) error {
 	switch d := t.Data().(type) {
 	case []float32:
-		copy(d, x)
+		copy(d, src)
+		clear(d[len(src):])
 	case []float64:
-		for i, v := range x {
+		for i, v := range src {
 			d[i] = float64(v)
 		}
+		clear(d[len(src):])
 	default:
 		return errors.Errorf("unsupported dtype %v", t.Dtype())
 	}
@@ -104,24 +233,8 @@ func copyInto(t *tensor.Dense, x []float32) error {
 // Softmax returns the row-wise softmax of a [n, classes] tensor in float64,
 // subtracting each row's own maximum.
 func Softmax(logits *tensor.Dense) []float64 {
-	s := logits.Shape()
-	rows, cols := s[0], s.TotalSize()/s[0]
 	v := toFloat64s(logits)
-	for r := 0; r < rows; r++ {
-		row := v[r*cols : (r+1)*cols]
-		mx := math.Inf(-1)
-		for _, x := range row {
-			mx = math.Max(mx, x)
-		}
-		sum := 0.0
-		for i, x := range row {
-			row[i] = math.Exp(x - mx)
-			sum += row[i]
-		}
-		for i := range row {
-			row[i] /= sum
-		}
-	}
+	CrossEntropy{}.Probabilities(v, logits.Shape().TotalSize()/logits.Shape()[0])
 	return v
 }
 

@@ -169,3 +169,40 @@ func toFloat64s(t *tensor.Dense) []float64 {
 	}
 	panic(fmt.Sprintf("graph: unsupported dtype %v", t.Dtype()))
 }
+
+// ParamValue is a copy of one parameter's values.
+type ParamValue struct {
+	Name  string
+	Shape []int
+	Data  []float64
+}
+
+// Snapshot returns a copy of every parameter and buffer, in declaration
+// order: the weights of a moment, to put back with Load.
+func (p *Params) Snapshot() []ParamValue {
+	out := make([]ParamValue, 0, len(p.order))
+	for _, name := range p.order {
+		t := p.values[name]
+		out = append(out, ParamValue{Name: name, Shape: append([]int(nil), t.Shape()...), Data: toFloat64s(t)})
+	}
+	return out
+}
+
+// Load copies values taken by Snapshot back into the store. Every value must
+// name a parameter of the store and have its size; nothing is changed when
+// one does not.
+func (p *Params) Load(vs []ParamValue) error {
+	for _, v := range vs {
+		t := p.values[v.Name]
+		if t == nil {
+			return errors.Errorf("no parameter %q", v.Name)
+		}
+		if len(v.Data) != t.Shape().TotalSize() {
+			return errors.Errorf("parameter %s: %d values for shape %v", v.Name, len(v.Data), t.Shape())
+		}
+	}
+	for _, v := range vs {
+		setFloat64s(p.values[v.Name], v.Data)
+	}
+	return nil
+}

@@ -11,67 +11,94 @@ import (
 	"github.com/tapestry-ml/tapestry/optim"
 )
 
-// A Program is one compiled static graph and the tape machine that runs it,
-// for a fixed batch size. A training program computes logits, the loss and
-// the gradients of every trainable parameter; an inference program computes
-// logits only, with dropout off.
-//
-// Fill X (and Y when training) in place, then call Run. Programs are not safe
-// for concurrent use.
-type Program struct {
-	Batch    int
-	Training bool
-	// X is the input, [Batch, in...]; Y the targets, [Batch, classes]
-	// (training only). Both are bound to the graph: write into them.
-	X, Y *tensor.Dense
+// Mode is what a program computes.
+type Mode int
 
+const (
+	// Infer computes the outputs, with dropout off and batch norm on its
+	// running statistics.
+	Infer Mode = iota
+	// Eval computes the outputs and the loss against targets, as Infer
+	// does: validation.
+	Eval
+	// Training computes the outputs, the loss and the gradient of every
+	// trainable parameter, with dropout on and batch norm on the batch's
+	// statistics.
+	Training
+)
+
+func (m Mode) String() string {
+	switch m {
+	case Infer:
+		return "inference"
+	case Eval:
+		return "evaluation"
+	}
+	return "training"
+}
+
+// A Program is one compiled static graph and the tape machine that runs it,
+// for a fixed batch size and mode.
+//
+// Fill the inputs (and the targets, for Eval and Training) in place, then
+// call Run. A Program is not safe for concurrent use; Model.Predict and
+// Predictor are.
+type Program struct {
+	Batch int
+	Mode  Mode
+	// Inputs are the network's inputs, one per Arch input, each [Batch,
+	// shape...]; X is Inputs[0]. Y holds the targets, [Batch, out...] (the
+	// one-hot rows of labels for a loss that takes labels); nil in an Infer
+	// program. All are bound to the graph: write into them.
+	Inputs []*tensor.Dense
+	X, Y   *tensor.Dense
+
+	model   *Model
 	g       *G.ExprGraph
 	vm      G.VM
-	logitsV G.Value
+	outputV G.Value
 	lossV   G.Value
 	names   []string
 	nodes   []*G.Node
 	params  []optim.Param
 	noise   []noise
-	after   []func() error
 	rng     *rand.Rand
 }
 
 // compileMu serializes compiles: NewTapeMachine writes the engine field of
-// every value it binds, shared parameter tensors included (gorgonia
-// vm_tape.go:74).
+// every value it binds, shared parameter tensors included
+// (docs/GORGONIA.md#newtapemachine-writes-every-bound-value).
 var compileMu sync.Mutex
 
-func compile(m *Model, batch int, training bool, rng *rand.Rand) (*Program, error) {
-	compileMu.Lock()
-	defer compileMu.Unlock()
+func compile(m *Model, batch int, mode Mode, rng *rand.Rand) (*Program, error) {
 	if batch < 1 {
 		return nil, errors.Errorf("batch size %d must be at least 1", batch)
 	}
-	if training && rng == nil {
+	if mode == Training && rng == nil {
 		return nil, errors.New("a training program needs a *rand.Rand for its dropout masks")
 	}
-	b := NewBuilder(m.Params, batch, training)
-	x, xt := b.Input("x", m.Arch.InShape)
-	out, err := m.Arch.Net.Forward(b, x)
+	compileMu.Lock()
+	defer compileMu.Unlock()
+	// No program of the model may run while one compiles (see compileMu).
+	m.running.Lock()
+	defer m.running.Unlock()
+	b := NewBuilder(m.Params, batch, mode == Training)
+	p := &Program{Batch: batch, Mode: mode, model: m, g: b.G, rng: rng}
+	var xs []*G.Node
+	for _, in := range m.Arch.Inputs {
+		n, t := b.Input(in.Name, in.Shape)
+		xs = append(xs, n)
+		p.Inputs = append(p.Inputs, t)
+	}
+	p.X = p.Inputs[0]
+	out, err := forward(m.Arch.Net, b, xs)
 	if err != nil {
 		return nil, err
 	}
-	p := &Program{Batch: batch, Training: training, X: xt, g: b.G, rng: rng}
-	G.Read(out, &p.logitsV)
-	if training {
-		y, yt := b.Input("y", []int{m.Arch.Classes})
-		p.Y = yt
-		loss, err := m.Loss.Build(out, y)
-		if err != nil {
+	G.Read(out, &p.outputV)
+	if mode != Infer {
+		if err := p.addLoss(m, b, out); err != nil {
 			return nil, err
-		}
-		G.Read(loss, &p.lossV)
-		p.names, p.nodes = b.ParamNodes()
-		if len(p.nodes) > 0 {
-			if _, err := G.Grad(loss, p.nodes...); err != nil {
-				return nil, errors.Wrap(err, "differentiating the loss")
-			}
 		}
 	}
 	// No BindDualValues: with it the machine adds every run's gradient into
@@ -79,8 +106,47 @@ func compile(m *Model, batch int, training bool, rng *rand.Rand) (*Program, erro
 	// extra pass over every parameter per step; Params reads the gradient
 	// nodes' values instead.
 	p.vm = G.NewTapeMachine(b.G)
-	p.noise, p.after = b.noise, b.after
+	p.noise = b.noise
 	return p, nil
+}
+
+// forward adds the network to b's graph: a Layer on one input, a
+// MultiLayer on several.
+func forward(net Layer, b *Builder, xs []*G.Node) (*G.Node, error) {
+	if len(xs) == 1 {
+		return net.Forward(b, xs[0])
+	}
+	ml, ok := net.(MultiLayer)
+	if !ok {
+		return nil, errors.Errorf("%d inputs, but the network (%T) takes one", len(xs), net)
+	}
+	return ml.ForwardN(b, xs)
+}
+
+// addLoss adds the targets input and the loss, and in a training program
+// the gradients.
+func (p *Program) addLoss(m *Model, b *Builder, out *G.Node) error {
+	shape := m.out
+	if m.Arch.Loss.Labels() {
+		shape = []int{m.out[0]} // one-hot rows of the classes
+	}
+	y, yt := b.Input("y", shape)
+	p.Y = yt
+	loss, err := m.Arch.Loss.Build(out, y)
+	if err != nil {
+		return err
+	}
+	G.Read(loss, &p.lossV)
+	if p.Mode != Training {
+		return nil
+	}
+	p.names, p.nodes = b.ParamNodes()
+	if len(p.nodes) > 0 {
+		if _, err := G.Grad(loss, p.nodes...); err != nil {
+			return errors.Wrap(err, "differentiating the loss")
+		}
+	}
+	return nil
 }
 
 // Run refills the program's noise inputs (dropout masks), runs the graph once
@@ -89,20 +155,15 @@ func (p *Program) Run() error {
 	for _, n := range p.noise {
 		n.fill(p.rng, n.t)
 	}
-	if err := p.vm.RunAll(); err != nil {
-		p.vm.Reset()
-		return errors.Wrap(err, "running the graph")
-	}
+	p.model.running.RLock()
+	err := p.vm.RunAll()
 	p.vm.Reset()
-	for _, f := range p.after {
-		if err := f(); err != nil {
-			return err
-		}
-	}
-	return nil
+	p.model.running.RUnlock()
+	return errors.Wrap(err, "running the graph")
 }
 
-// Loss returns the loss computed by the last Run of a training program.
+// Loss returns the loss computed by the last Run of an Eval or Training
+// program.
 func (p *Program) Loss() float64 {
 	switch v := p.lossV.(type) {
 	case *G.F32:
@@ -124,18 +185,18 @@ func (p *Program) Loss() float64 {
 	return 0
 }
 
-// Logits returns the network's output from the last Run, [Batch, classes].
+// Output returns the network's output from the last Run, [Batch, out...].
 // It is overwritten by the next Run.
-func (p *Program) Logits() *tensor.Dense {
-	t, _ := p.logitsV.(*tensor.Dense)
+func (p *Program) Output() *tensor.Dense {
+	t, _ := p.outputV.(*tensor.Dense)
 	return t
 }
 
 // Params returns the trainable parameters and their gradients from the last
 // Run, for an optimizer. The returned slice is reused by the next call.
 func (p *Program) Params() ([]optim.Param, error) {
-	if !p.Training {
-		return nil, errors.New("an inference program has no gradients")
+	if p.Mode != Training {
+		return nil, errors.Errorf("an %s program has no gradients", p.Mode)
 	}
 	if p.params == nil {
 		p.params = make([]optim.Param, len(p.nodes))

@@ -3,6 +3,7 @@ package graph
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/tapestry-ml/tapestry/optim"
@@ -11,7 +12,7 @@ import (
 func smallArch() Arch {
 	return Arch{Net: NewSequential(
 		Dense{Name: "fc1", In: 6, Out: 8}, ReLU{}, Dropout{Name: "drop1", P: 0.5},
-		Dense{Name: "fc2", In: 8, Out: 3}), InShape: []int{6}, Classes: 3, Kind: "small"}
+		Dense{Name: "fc2", In: 8, Out: 3}), InShape: []int{6}}
 }
 
 // fillRandom writes a random batch with one-hot targets of class
@@ -105,7 +106,7 @@ func TestProgramsShareParameters(t *testing.T) {
 		t.Fatal(err)
 	}
 	x := []float32{1, -2, 3, -4, 5, -6}
-	before, err := m.Predict(x)
+	before, err := m.Probabilities(x)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +121,7 @@ func TestProgramsShareParameters(t *testing.T) {
 	if err := m.Params.Set("fc2.bias", []float64{0, 0, 50}); err != nil {
 		t.Fatal(err)
 	}
-	after, _ := m.Predict(x)
+	after, _ := m.Probabilities(x)
 	if after[2] < 0.999 {
 		t.Errorf("inference program did not see the update: %v → %v", before, after)
 	}
@@ -130,7 +131,7 @@ func TestProgramsShareParameters(t *testing.T) {
 // inference, and in training zeroes about P of the elements and scales the
 // rest by 1/(1−P).
 func TestDropoutTrainVersusInfer(t *testing.T) {
-	arch := Arch{Net: NewSequential(Dropout{Name: "d", P: 0.25}), InShape: []int{1000}, Classes: 1000}
+	arch := Arch{Net: NewSequential(Dropout{Name: "d", P: 0.25}), InShape: []int{1000}}
 	m, err := NewModel(arch, Float64, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -149,13 +150,13 @@ func TestDropoutTrainVersusInfer(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for i, v := range inf.Logits().Data().([]float64) {
+	for i, v := range inf.Output().Data().([]float64) {
 		if v != 1 {
 			t.Fatalf("inference output[%d] = %v, want 1", i, v)
 		}
 	}
 	zeros := 0
-	for _, v := range tr.Logits().Data().([]float64) {
+	for _, v := range tr.Output().Data().([]float64) {
 		switch {
 		case v == 0:
 			zeros++
@@ -170,13 +171,28 @@ func TestDropoutTrainVersusInfer(t *testing.T) {
 }
 
 func TestArchValidate(t *testing.T) {
-	bad := Arch{Net: NewSequential(Dense{Name: "fc1", In: 5, Out: 3}), InShape: []int{4}, Classes: 3}
+	bad := Arch{Net: NewSequential(Dense{Name: "fc1", In: 5, Out: 3}), InShape: []int{4}}
 	if err := bad.Validate(); err == nil {
 		t.Error("mismatched input accepted")
 	}
-	bad = Arch{Net: NewSequential(Dense{Name: "fc1", In: 4, Out: 3}), InShape: []int{4}, Classes: 10}
-	if err := bad.Validate(); err == nil {
-		t.Error("wrong class count accepted")
+	one := NewSequential(Dense{Name: "fc1", In: 4, Out: 1})
+	for _, c := range []struct {
+		name string
+		arch Arch
+		want string // "" for a valid architecture
+	}{
+		{"one class for cross-entropy", Arch{Net: one, InShape: []int{4}}, "at least 2 classes"},
+		{"one output for MSE", Arch{Net: one, InShape: []int{4}, Loss: MSE{}}, ""},
+		{"no input shape", Arch{Net: one}, "no input shape"},
+		{"both InShape and Inputs", Arch{Net: one, InShape: []int{4}, Inputs: []Input{{Name: "a", Shape: []int{3}}}}, "give one"},
+		{"two inputs, one-input network", Arch{Net: Dense{Name: "fc", In: 4, Out: 2},
+			Inputs: []Input{{Name: "a", Shape: []int{4}}, {Name: "b", Shape: []int{4}}}}, "takes one"},
+		{"a zero dimension", Arch{Net: one, InShape: []int{0}, Loss: MSE{}}, "dimension < 1"},
+	} {
+		err := c.arch.Validate()
+		if c.want == "" && err != nil || c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)) {
+			t.Errorf("%s: %v, want %q", c.name, err, c.want)
+		}
 	}
 }
 
@@ -187,7 +203,7 @@ func TestArchValidate(t *testing.T) {
 func TestProgramGradientsMatchFiniteDifferences(t *testing.T) {
 	arch := Arch{Net: NewSequential(
 		Dense{Name: "fc1", In: 6, Out: 5}, Tanh{},
-		Dense{Name: "fc2", In: 5, Out: 3}), InShape: []int{6}, Classes: 3}
+		Dense{Name: "fc2", In: 5, Out: 3}), InShape: []int{6}}
 	m, err := NewModel(arch, Float64, rand.New(rand.NewPCG(3, 3)))
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"encoding/json"
 	"fmt"
 
 	"github.com/pkg/errors"
@@ -10,6 +11,26 @@ import (
 // Sequential applies its layers in order; its parameters are theirs,
 // concatenated.
 type Sequential struct{ Layers []Layer }
+
+// MarshalJSON writes the layers by their registered names (see
+// MarshalLayer).
+func (s Sequential) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Layers layerList `json:"layers"`
+	}{s.Layers})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (s *Sequential) UnmarshalJSON(b []byte) error {
+	var v struct {
+		Layers layerList `json:"layers"`
+	}
+	if err := strictDecode(b, &v); err != nil {
+		return err
+	}
+	s.Layers = v.Layers
+	return nil
+}
 
 // NewSequential returns a Sequential over layers.
 func NewSequential(layers ...Layer) Sequential { return Sequential{Layers: layers} }

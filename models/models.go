@@ -1,14 +1,11 @@
-// Package models names tapestry's ready-made architectures, rebuilds an
-// architecture from the kind and config a checkpoint recorded, and loads a
-// model from a checkpoint file.
+// Package models names tapestry's ready-made architectures and loads a
+// model from a checkpoint file, whatever its format.
 //
 //	arch, err := models.Preset("mlp")
 //	model, ck, err := models.Load("runs/x/best.safetensors")
 package models
 
 import (
-	"bytes"
-	"encoding/json"
 	"strings"
 
 	"github.com/pkg/errors"
@@ -36,27 +33,4 @@ func Preset(name string) (graph.Arch, error) {
 		return cnn.New(cnn.LeNet5())
 	}
 	return graph.Arch{}, errors.Errorf("unknown model %q (want one of %s)", name, strings.Join(Presets, ", "))
-}
-
-// FromConfig rebuilds the architecture of a builder kind from its JSON
-// config, as a checkpoint records them. Unknown config fields are errors, so
-// that a checkpoint from another version is not silently misread.
-func FromConfig(kind string, config []byte) (graph.Arch, error) {
-	dec := json.NewDecoder(bytes.NewReader(config))
-	dec.DisallowUnknownFields()
-	switch kind {
-	case mlp.Kind:
-		var c mlp.Config
-		if err := dec.Decode(&c); err != nil {
-			return graph.Arch{}, errors.Wrap(err, "reading the mlp config")
-		}
-		return mlp.New(c)
-	case cnn.Kind:
-		var c cnn.Config
-		if err := dec.Decode(&c); err != nil {
-			return graph.Arch{}, errors.Wrap(err, "reading the cnn config")
-		}
-		return cnn.New(c)
-	}
-	return graph.Arch{}, errors.Errorf("unknown architecture kind %q", kind)
 }

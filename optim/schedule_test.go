@@ -37,7 +37,7 @@ func TestScheduleLR(t *testing.T) {
 			t.Errorf("NewSchedule(%+v): %v", tc.cfg, err)
 			continue
 		}
-		if got := s.LR(base, tc.epoch); !close(got, tc.want, 1e-15) {
+		if got := s.LR(base, 1000, tc.epoch); !close(got, tc.want, 1e-15) {
 			t.Errorf("%+v: LR(%v, %d) = %.17g, want %.17g", tc.cfg, base, tc.epoch, got, tc.want)
 		}
 	}
@@ -71,7 +71,9 @@ func TestScheduleErrors(t *testing.T) {
 		{ScheduleConfig{Name: "step"}, "step schedule: step_size = 0; want > 0"},
 		{ScheduleConfig{Name: "step", StepSize: -1}, "step_size = -1"},
 		{ScheduleConfig{Name: "cosine", StepSize: 2, Epochs: 3}, "cosine schedule: step_size = 2"},
-		{ScheduleConfig{Name: "cosine"}, "cosine schedule: epochs = 0; want > 0"},
+		{ScheduleConfig{Name: "cosine"}, "cosine schedule: epochs = 0, steps = 0; want exactly one > 0"},
+		{ScheduleConfig{Name: "cosine", Epochs: 2, Steps: 5}, "want exactly one > 0"},
+		{ScheduleConfig{Name: "step", StepSize: 1, Steps: 5}, "want them only for cosine"},
 		{ScheduleConfig{Name: "step", StepSize: 1, Gamma: 1.5}, "gamma = 1.5 is not in (0, 1]"},
 		{ScheduleConfig{Name: "step", StepSize: 1, Gamma: math.NaN()}, "gamma = NaN"},
 		{ScheduleConfig{Name: "constant", Gamma: 0.5}, "constant schedule does not use gamma"},
@@ -83,6 +85,37 @@ func TestScheduleErrors(t *testing.T) {
 		_, err := NewSchedule(tc.cfg)
 		if err == nil || !strings.Contains(err.Error(), tc.errHas) {
 			t.Errorf("NewSchedule(%+v): err = %v, want one containing %q", tc.cfg, err, tc.errHas)
+		}
+	}
+}
+
+// TestScheduleRatePerStep reads the rate of every step of a short run: a
+// per-step cosine over 8 steps with 3 steps of warm-up, and a per-epoch
+// step decay with warm-up, whose rate changes only at epoch boundaries once
+// warmed up.
+func TestScheduleRatePerStep(t *testing.T) {
+	s, err := NewSchedule(ScheduleConfig{Name: "cosine", Steps: 8, WarmupSteps: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for step := int64(0); step < 10; step++ {
+		want := 0.5 * (1 + math.Cos(math.Pi*float64(min(step, 8))/8)) / 2
+		if step < 3 {
+			want *= float64(step+1) / 3
+		}
+		if got := s.LR(0.5, step, 0); !close(got, want, 1e-15) {
+			t.Errorf("cosine step %d: %v, want %v", step, got, want)
+		}
+	}
+	d, err := NewSchedule(ScheduleConfig{Name: "step", StepSize: 1, Gamma: 0.5, WarmupSteps: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 3 steps an epoch: epochs 0, 0, 0, 1, 1, 1, 2.
+	want := []float64{0.05, 0.1, 0.1, 0.05, 0.05, 0.05, 0.025}
+	for step, w := range want {
+		if got := d.LR(0.1, int64(step), step/3); !close(got, w, 1e-15) {
+			t.Errorf("step decay, step %d: %v, want %v", step, got, w)
 		}
 	}
 }

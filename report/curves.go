@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"image/color"
 	"math"
+	"strings"
 
 	"github.com/pkg/errors"
 	"gonum.org/v1/plot"
@@ -17,13 +18,16 @@ import (
 	"github.com/tapestry-ml/tapestry/internal/fileio"
 )
 
-// Epoch is one point of a training history. Accuracies are fractions in
-// [0, 1]; ValAcc is NaN when the run had no validation set.
+// Epoch is one point of a training history: the losses and one metric of
+// the task (an accuracy as a fraction in [0, 1], an R², an error) over the
+// training batches and the validation set. The validation figures are NaN
+// when the run had none.
 type Epoch struct {
-	Epoch     int
-	TrainLoss float64
-	TrainAcc  float64
-	ValAcc    float64
+	Epoch       int
+	TrainLoss   float64
+	ValLoss     float64
+	TrainMetric float64
+	ValMetric   float64
 }
 
 // Colours of the series: the Tableau 10 blue and orange, told apart by
@@ -34,32 +38,42 @@ var (
 )
 
 // WriteCurvesPNG draws a training history to a PNG file at path: on the
-// left the training loss per epoch, on the right the training and validation
-// accuracy per epoch in percent. Every epoch is drawn as a point joined by
-// lines, so a history of one epoch shows. Points that are not finite (ValAcc
-// NaN without validation, a diverged loss) are left out. The file is written
-// atomically; on error an existing file at path is left untouched.
-func WriteCurvesPNG(path string, hist []Epoch, title string) error {
-	data, err := renderCurves(hist, title)
+// left the training and validation loss per epoch, on the right the named
+// metric per epoch ("accuracy" in percent). Every epoch is drawn as a point
+// joined by lines, so a history of one epoch shows. Points that are not
+// finite (validation figures without validation, a diverged loss) are left
+// out. The file is written atomically; on error an existing file at path is
+// left untouched.
+func WriteCurvesPNG(path string, hist []Epoch, metric, title string) error {
+	data, err := renderCurves(hist, metric, title)
 	if err != nil {
 		return errors.Wrapf(err, "drawing %s", path)
 	}
 	return fileio.WriteFile(path, data, 0o644)
 }
 
-func renderCurves(hist []Epoch, title string) ([]byte, error) {
+func renderCurves(hist []Epoch, metric, title string) ([]byte, error) {
 	if len(hist) == 0 {
 		return nil, errors.New("training history is empty")
 	}
+	scale, label := 1.0, metric
+	percent := strings.HasSuffix(metric, "accuracy")
+	if percent {
+		scale, label = 100, metric+" (%)"
+	}
 	loss := series(hist, func(e Epoch) float64 { return e.TrainLoss })
-	trainAcc := series(hist, func(e Epoch) float64 { return 100 * e.TrainAcc })
-	valAcc := series(hist, func(e Epoch) float64 { return 100 * e.ValAcc })
+	valLoss := series(hist, func(e Epoch) float64 { return e.ValLoss })
+	trainAcc := series(hist, func(e Epoch) float64 { return scale * e.TrainMetric })
+	valAcc := series(hist, func(e Epoch) float64 { return scale * e.ValMetric })
 	if len(loss)+len(trainAcc)+len(valAcc) == 0 {
-		return nil, errors.Errorf("training history of %d epochs has no finite loss or accuracy", len(hist))
+		return nil, errors.Errorf("training history of %d epochs has no finite loss or %s", len(hist), metric)
 	}
 
-	left := curvePlot("loss", "training loss")
+	left := curvePlot("loss", "loss")
 	if err := addSeries(left, loss, "train", trainColor, draw.CircleGlyph{}); err != nil {
+		return nil, err
+	}
+	if err := addSeries(left, valLoss, "validation", valColor, draw.TriangleGlyph{}); err != nil {
 		return nil, err
 	}
 	// Loss falls, so its top right is empty; accuracy rises, so its bottom
@@ -67,7 +81,7 @@ func renderCurves(hist []Epoch, title string) ([]byte, error) {
 	left.Legend.Top = true
 	left.Legend.XOffs, left.Legend.YOffs = -legendInset, -legendInset
 
-	right := curvePlot("accuracy", "accuracy (%)")
+	right := curvePlot(metric, label)
 	if err := addSeries(right, trainAcc, "train", trainColor, draw.CircleGlyph{}); err != nil {
 		return nil, err
 	}
@@ -78,7 +92,7 @@ func renderCurves(hist []Epoch, title string) ([]byte, error) {
 	widenFlat(&left.Y)
 	accMax := right.Y.Max
 	widenFlat(&right.Y)
-	if accMax <= 100 {
+	if percent && accMax <= 100 {
 		right.Y.Max = math.Min(right.Y.Max, 100) // a flat 100% widens to 95–100, not to 105
 	}
 

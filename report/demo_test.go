@@ -23,7 +23,7 @@ func TestDemo(t *testing.T) {
 	if err := c.WritePNG(filepath.Join(dir, "confusion.png"), "MNIST test set, MLP 512-512"); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteCurvesPNG(filepath.Join(dir, "curves.png"), demoHistory(10, true), "MLP 512-512, Adam lr 1e-3"); err != nil {
+	if err := WriteCurvesPNG(filepath.Join(dir, "curves.png"), demoHistory(10, true), "accuracy", "MLP 512-512, Adam lr 1e-3"); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -71,13 +71,15 @@ func demoHistory(epochs int, validation bool) []Epoch {
 	for i := range h {
 		x := float64(i)
 		h[i] = Epoch{
-			Epoch:     i + 1,
-			TrainLoss: 0.02 + 0.33*math.Exp(-x/1.8),
-			TrainAcc:  0.995 - 0.085*math.Exp(-x/1.6),
-			ValAcc:    math.NaN(),
+			Epoch:       i + 1,
+			TrainLoss:   0.02 + 0.33*math.Exp(-x/1.8),
+			TrainMetric: 0.995 - 0.085*math.Exp(-x/1.6),
+			ValLoss:     math.NaN(),
+			ValMetric:   math.NaN(),
 		}
 		if validation {
-			h[i].ValAcc = 0.981 - 0.03*math.Exp(-x/1.5) + 0.001*math.Sin(3*x)
+			h[i].ValLoss = 0.06 + 0.25*math.Exp(-x/1.8)
+			h[i].ValMetric = 0.981 - 0.03*math.Exp(-x/1.5) + 0.001*math.Sin(3*x)
 		}
 	}
 	return h

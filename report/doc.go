@@ -11,7 +11,7 @@
 //	fmt.Print(c.Text())
 //	err = c.WritePNG("confusion.png", "MNIST test set")
 //	...
-//	err = report.WriteCurvesPNG("curves.png", history, "mlp 512-512")
+//	err = report.WriteCurvesPNG("curves.png", history, "accuracy", "mlp 512-512")
 //
 // Figures are drawn with gonum.org/v1/plot, which embeds its fonts, so no
 // system fonts are needed. Every file is written atomically: a temporary file

@@ -93,10 +93,12 @@ func TestFiguresDoNotClobberOnError(t *testing.T) {
 	}
 	bad := &Confusion{Classes: 2, Counts: [][]int{{1, 2}}} // one row missing
 	for name, write := range map[string]func() error{
-		"WritePNG of a malformed matrix":   func() error { return bad.WritePNG(path, "") },
-		"WriteCurvesPNG of empty history":  func() error { return WriteCurvesPNG(path, nil, "") },
-		"WritePNG over a folder":           func() error { return demoConfusion().WritePNG(folder, "") },
-		"WriteCurvesPNG in missing folder": func() error { return WriteCurvesPNG(filepath.Join(dir, "no", "c.png"), demoHistory(3, true), "") },
+		"WritePNG of a malformed matrix":  func() error { return bad.WritePNG(path, "") },
+		"WriteCurvesPNG of empty history": func() error { return WriteCurvesPNG(path, nil, "accuracy", "") },
+		"WritePNG over a folder":          func() error { return demoConfusion().WritePNG(folder, "") },
+		"WriteCurvesPNG in missing folder": func() error {
+			return WriteCurvesPNG(filepath.Join(dir, "no", "c.png"), demoHistory(3, true), "accuracy", "")
+		},
 	} {
 		if err := write(); err == nil {
 			t.Errorf("%s: no error", name)

@@ -52,14 +52,18 @@ func trainStepBench(b *testing.B, preset string, batch int, oc optim.Config) {
 		b.Fatal(err)
 	}
 	defer tr.Close()
-	src := newRandomSource(rand.New(rand.NewPCG(1, 3)), batch, m.InSize(), arch.Classes)
+	out, err := arch.OutShape()
+	if err != nil {
+		b.Fatal(err)
+	}
+	src := newRandomSource(rand.New(rand.NewPCG(1, 3)), batch, m.InSize(0), out[0])
 	// The first step allocates the gradients and the optimizer's state.
-	if _, _, err := tr.TrainBatch(src, 0, oc.LR); err != nil {
+	if _, err := tr.TrainBatch(src, 0, oc.LR); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, _, err := tr.TrainBatch(src, 0, oc.LR); err != nil {
+		if _, err := tr.TrainBatch(src, 0, oc.LR); err != nil {
 			b.Fatal(err)
 		}
 	}

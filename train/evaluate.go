@@ -3,47 +3,83 @@ package train
 import (
 	"github.com/pkg/errors"
 
+	"github.com/tapestry-ml/tapestry/datasets"
 	"github.com/tapestry-ml/tapestry/graph"
 )
 
-// Evaluate runs the model's inference programs over every example of src
+// Report is what Evaluate measured over a source.
+type Report struct {
+	// N is the number of examples, each counted once.
+	N int
+	// Loss is the mean loss, with the model in inference mode.
+	Loss float64
+	// Metrics are the task's: "accuracy" for a classifier, "mse", "mae"
+	// and "r2" for a regression (see EpochStats).
+	Metrics map[string]float64
+	// Predicted and Labels hold each example's predicted class (the
+	// largest output) and its label, for a model whose loss takes labels;
+	// nil otherwise. They feed a confusion matrix.
+	Predicted, Labels []int
+}
+
+// Correct is the number of examples a classifier got right.
+func (r *Report) Correct() int {
+	n := 0
+	for i, p := range r.Predicted {
+		if p == r.Labels[i] {
+			n++
+		}
+	}
+	return n
+}
+
+// Evaluate runs the model's evaluation programs over every example of src
 // exactly once (a last partial batch runs in a program of its own size) and
-// returns the number classified correctly and the total. If pred is not nil,
-// each example's predicted class is appended to it.
-func Evaluate(m *graph.Model, src Source, pred *[]int) (correct, total int, err error) {
+// returns the mean loss, the task's metrics, and a classifier's predictions.
+// It is safe to call while other goroutines predict with the model.
+func Evaluate(m *graph.Model, src datasets.Source) (*Report, error) {
+	return evaluate(m, src, 0, true)
+}
+
+func evaluate(m *graph.Model, src datasets.Source, topK int, keep bool) (*Report, error) {
 	nb := src.Len()
 	if nb == 0 {
-		return 0, 0, errors.New("evaluate: the source has no batches")
+		return nil, errors.New("evaluate: the source has no batches")
 	}
-	prog, err := m.Infer(src.Size(0))
-	if err != nil {
-		return 0, 0, err
-	}
-	x := prog.X.Data().([]float32)
-	labels := make([]int, prog.Batch)
-	guess := make([]int, prog.Batch)
+	k := taskOf(m.Arch.Loss)
+	var s sums
+	r := &Report{}
+	feeds := map[int]*feed{}
+	defer func() {
+		for _, f := range feeds {
+			m.Release(f.prog)
+		}
+	}()
 	for i := 0; i < nb; i++ {
-		n := src.Fill(i, x, nil, labels)
-		run := prog
-		if n != prog.Batch {
-			if run, err = m.Infer(n); err != nil {
-				return 0, 0, err
+		n := src.Size(i)
+		f, ok := feeds[n]
+		if !ok {
+			p, err := m.Eval(n)
+			if err != nil {
+				return nil, err
 			}
-			copy(run.X.Data().([]float32), x[:n*m.InSize()])
+			f = newFeed(m, p)
+			feeds[n] = f
 		}
-		if err := run.Run(); err != nil {
-			return 0, 0, errors.Wrapf(err, "evaluating batch %d", i)
+		if err := f.fill(src, i); err != nil {
+			return nil, errors.Wrap(err, "evaluate")
 		}
-		graph.Argmax(run.Logits(), guess[:n])
-		for j := 0; j < n; j++ {
-			if guess[j] == labels[j] {
-				correct++
-			}
+		if err := f.prog.Run(); err != nil {
+			return nil, errors.Wrapf(err, "evaluating batch %d", i)
 		}
-		if pred != nil {
-			*pred = append(*pred, guess[:n]...)
+		s.add(k, topK, f.output(), f, n, f.prog.Loss())
+		if keep && k == classify {
+			pred := make([]int, n)
+			graph.Argmax(f.output(), pred)
+			r.Predicted = append(r.Predicted, pred...)
+			r.Labels = append(r.Labels, f.labels...)
 		}
-		total += n
 	}
-	return correct, total, nil
+	r.N, r.Loss, r.Metrics = s.Seen, s.LossSum/float64(s.Seen), s.metrics(k, topK)
+	return r, nil
 }

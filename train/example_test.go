@@ -69,11 +69,11 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	correct, total, err := train.Evaluate(model, test, nil)
+	report, err := train.Evaluate(model, test)
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(total, correct*100/total >= 90)
+	fmt.Println(report.N, report.Metrics["accuracy"] >= 0.9)
 	// Output: 10000 true
 }
 

@@ -1,6 +1,10 @@
 package train_test
 
-import "math/rand/v2"
+import (
+	"math/rand/v2"
+
+	"github.com/tapestry-ml/tapestry/datasets"
+)
 
 // randomSource is one batch of standard normal inputs with random labels,
 // repeated: what a benchmark or a test of the trainer's mechanics needs.
@@ -24,15 +28,15 @@ func newRandomSource(rng *rand.Rand, batch, in, classes int) *randomSource {
 func (s *randomSource) Len() int           { return 1 }
 func (s *randomSource) Size(int) int       { return len(s.labels) }
 func (s *randomSource) Shuffle(*rand.Rand) {}
-func (s *randomSource) Fill(_ int, x, y []float32, labels []int) int {
-	copy(x, s.x)
-	if y != nil {
-		copy(y, s.y)
+func (s *randomSource) Fill(_ int, b *datasets.Batch) (int, error) {
+	copy(b.Inputs[0], s.x)
+	if b.Targets != nil {
+		copy(b.Targets, s.y)
 	}
-	if labels != nil {
-		copy(labels, s.labels)
+	if b.Labels != nil {
+		copy(b.Labels, s.labels)
 	}
-	return len(s.labels)
+	return len(s.labels), nil
 }
 
 // ruleSource is n examples of 6 standard normal inputs whose class is
@@ -80,18 +84,18 @@ func (s *ruleSource) Shuffle(rng *rand.Rand) {
 	rng.Shuffle(len(s.order), func(i, j int) { s.order[i], s.order[j] = s.order[j], s.order[i] })
 }
 
-func (s *ruleSource) Fill(i int, x, y []float32, labels []int) int {
+func (s *ruleSource) Fill(i int, b *datasets.Batch) (int, error) {
 	n := s.Size(i)
 	for k, e := range s.order[i*s.batch : i*s.batch+n] {
-		copy(x[k*6:k*6+6], s.x[e*6:e*6+6])
-		if y != nil {
-			row := y[k*3 : k*3+3]
+		copy(b.Inputs[0][k*6:k*6+6], s.x[e*6:e*6+6])
+		if b.Targets != nil {
+			row := b.Targets[k*3 : k*3+3]
 			clear(row)
 			row[s.labels[e]] = 1
 		}
-		if labels != nil {
-			labels[k] = s.labels[e]
+		if b.Labels != nil {
+			b.Labels[k] = s.labels[e]
 		}
 	}
-	return n
+	return n, nil
 }

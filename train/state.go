@@ -16,11 +16,12 @@ const (
 	metaHistory  = "train.history"
 	metaShuffle  = "rng.shuffle"
 	metaDropout  = "rng.dropout"
+	metaStopped  = "train.stopped"
 )
 
 // Checkpoint captures everything an exact resume needs: the model's
 // parameters, the optimizer's config and state, the position, the history,
-// the two generators' states, and Meta.
+// the two generators' states, the callbacks' state, and Meta.
 func (t *Trainer) Checkpoint() (*checkpoint.Checkpoint, error) {
 	ck, err := checkpoint.New(t.Model, t.Optimizer, t.pos.Epoch)
 	if err != nil {
@@ -53,6 +54,16 @@ func (t *Trainer) Checkpoint() (*checkpoint.Checkpoint, error) {
 	ck.Meta[metaHistory] = string(hist)
 	ck.Meta[metaShuffle] = base64.StdEncoding.EncodeToString(shuffle)
 	ck.Meta[metaDropout] = base64.StdEncoding.EncodeToString(dropout)
+	if t.stopped {
+		ck.Meta[metaStopped] = "true"
+	}
+	for _, c := range t.cfg.Callbacks {
+		if s, ok := c.(Stateful); ok {
+			if err := s.SaveState(ck); err != nil {
+				return nil, err
+			}
+		}
+	}
 	return ck, nil
 }
 
@@ -71,7 +82,7 @@ func (t *Trainer) Save(path string) error {
 // step count) before its first step. The trainer must have been made for
 // the same architecture and optimizer, and must not have trained yet.
 func (t *Trainer) Restore(ck *checkpoint.Checkpoint) error {
-	if t.optReady || t.pos != (Position{}) || len(t.hist) > 0 {
+	if t.optReady || t.pos.Epoch != 0 || t.pos.Batch != 0 || len(t.hist) > 0 {
 		return errors.New("restore: the trainer has trained already")
 	}
 	if ck.Optimizer == nil {
@@ -103,9 +114,17 @@ func (t *Trainer) Restore(ck *checkpoint.Checkpoint) error {
 	if err := ck.Restore(t.Model); err != nil {
 		return errors.Wrap(err, "restore")
 	}
+	for _, c := range t.cfg.Callbacks {
+		if s, ok := c.(Stateful); ok {
+			if err := s.RestoreState(t, ck); err != nil {
+				return errors.Wrap(err, "restore")
+			}
+		}
+	}
 	st := ck.OptState
 	t.pending = &st
 	t.pos, t.hist = pos, hist
 	t.shuffleAtStart = nil
+	t.stopped = ck.Meta[metaStopped] == "true"
 	return nil
 }

@@ -21,7 +21,7 @@ import (
 func ruleArch() graph.Arch {
 	return graph.Arch{Net: graph.NewSequential(
 		graph.Dense{Name: "fc1", In: 6, Out: 16}, graph.ReLU{}, graph.Dropout{Name: "drop1", P: 0.3},
-		graph.Dense{Name: "fc2", In: 16, Out: 3}), InShape: []int{6}, Classes: 3, Kind: "rule"}
+		graph.Dense{Name: "fc2", In: 16, Out: 3}), InShape: []int{6}}
 }
 
 // newTrainer makes a fresh model (seed stream 1) and a trainer with Adam
@@ -66,10 +66,10 @@ func TestFitLearnsAndReports(t *testing.T) {
 			t.Errorf("epoch %d: rate %v, want the cosine schedule's %v", i+1, s.LR, want)
 		}
 	}
-	if !(h[3].TrainLoss < h[0].TrainLoss) || h[3].TrainAcc < 0.8 || h[3].ValAcc < 0.9 {
+	if !(h[3].TrainLoss < h[0].TrainLoss) || h[3].Train["accuracy"] < 0.8 || h[3].Val["accuracy"] < 0.9 || !(h[3].ValLoss < h[0].ValLoss) {
 		t.Errorf("did not learn the rule: first %+v, last %+v", h[0], h[3])
 	}
-	if tr.Position() != (train.Position{Epoch: 4}) {
+	if p := tr.Position(); p.Epoch != 4 || p.Batch != 0 || p.Seen != 0 {
 		t.Errorf("position %+v after 4 epochs", tr.Position())
 	}
 	// Fit again does nothing: the epochs are done.
@@ -78,11 +78,11 @@ func TestFitLearnsAndReports(t *testing.T) {
 	}
 }
 
-func TestTrainBatchRefusesAPartialBatch(t *testing.T) {
+func TestTrainBatchRefusesABatchLargerThanTheTrainers(t *testing.T) {
 	tr := newTrainer(t, 1)
-	src := newRuleSource(1, 30, 20, false) // batches of 20 and 10
-	if _, _, err := tr.TrainBatch(src, 1, 0.01); err == nil || !strings.Contains(err.Error(), "has 10 examples, want 20") {
-		t.Errorf("partial batch: %v", err)
+	src := newRuleSource(1, 60, 30, false)
+	if _, err := tr.TrainBatch(src, 0, 0.01); err == nil || !strings.Contains(err.Error(), "has 30 examples; the trainer's batch size is 20") {
+		t.Errorf("batch of 30: %v", err)
 	}
 }
 
@@ -135,7 +135,8 @@ func sameTrainers(t *testing.T, a, b *train.Trainer) {
 	}
 	for i := range ha {
 		x, y := ha[i], hb[i]
-		if x.TrainLoss != y.TrainLoss || x.TrainAcc != y.TrainAcc || x.ValAcc != y.ValAcc || x.Steps != y.Steps || x.LR != y.LR {
+		if x.TrainLoss != y.TrainLoss || x.Train["accuracy"] != y.Train["accuracy"] || x.ValLoss != y.ValLoss ||
+			x.Val["accuracy"] != y.Val["accuracy"] || x.Steps != y.Steps || x.LR != y.LR {
 			t.Errorf("epoch %d: %+v vs %+v", i+1, x, y)
 		}
 	}
@@ -221,7 +222,7 @@ func TestNewRefusesBadSettings(t *testing.T) {
 // one worked out here, over 47 examples in batches of 10 (the partial last
 // batch runs in a program of its own size).
 func TestEvaluateCountsEveryExampleOnce(t *testing.T) {
-	arch := graph.Arch{Net: graph.NewSequential(graph.Dense{Name: "fc", In: 6, Out: 3, NoBias: true}), InShape: []int{6}, Classes: 3}
+	arch := graph.Arch{Net: graph.NewSequential(graph.Dense{Name: "fc", In: 6, Out: 3, NoBias: true}), InShape: []int{6}}
 	m, err := graph.NewModel(arch, graph.Float32, rand.New(rand.NewPCG(1, 1)))
 	if err != nil {
 		t.Fatal(err)
@@ -245,12 +246,11 @@ func TestEvaluateCountsEveryExampleOnce(t *testing.T) {
 			want++
 		}
 	}
-	var pred []int
-	correct, total, err := train.Evaluate(m, src, &pred)
+	r, err := train.Evaluate(m, src)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if total != 47 || correct != want || len(pred) != 47 {
-		t.Errorf("Evaluate: %d/%d correct, %d predictions; want %d/47", correct, total, len(pred), want)
+	if r.N != 47 || r.Correct() != want || len(r.Predicted) != 47 || r.Metrics["accuracy"] != float64(want)/47 {
+		t.Errorf("Evaluate: %d/%d correct (accuracy %v), %d predictions; want %d/47", r.Correct(), r.N, r.Metrics["accuracy"], len(r.Predicted), want)
 	}
 }

@@ -57,8 +57,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "predict: %v\n", err)
 		return 1
 	}
-	if m.InSize() != mnist.Pixels {
-		fmt.Fprintf(stderr, "predict: %s takes %d inputs, not a 28×28 image\n", *model, m.InSize())
+	if len(m.Arch.Inputs) != 1 || m.InSize(0) != mnist.Pixels {
+		fmt.Fprintf(stderr, "predict: %s takes %v, not one 28×28 image\n", *model, m.Arch.Inputs)
 		return 1
 	}
 	// Standardize as in training: MNIST's mean and std.
@@ -72,7 +72,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 				x[i] = (v - mnist.Mean) / mnist.Std
 			}
 			var probs []float64
-			if probs, err = m.Predict(x); err == nil {
+			if probs, err = m.Probabilities(x); err == nil {
 				p.Top = topK(probs, *top)
 			}
 		}

@@ -47,15 +47,11 @@ func Eval(ctx context.Context, o Options, stdout io.Writer) (*report.Confusion, 
 			return nil, err
 		}
 	}
-	var pred []int
-	if _, _, err := train.Evaluate(m, b, &pred); err != nil {
+	r, err := train.Evaluate(m, b)
+	if err != nil {
 		return nil, errors.Wrapf(err, "evaluating %s", path)
 	}
-	labels := make([]int, test.Len())
-	for i, l := range test.Labels {
-		labels[i] = int(l)
-	}
-	conf, err := report.NewConfusion(mnist.Classes, labels, pred)
+	conf, err := report.NewConfusion(mnist.Classes, r.Labels, r.Predicted)
 	if err != nil {
 		return nil, err
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/tapestry-ml/tapestry/blas"
 	"github.com/tapestry-ml/tapestry/checkpoint"
+	"github.com/tapestry-ml/tapestry/datasets"
 	"github.com/tapestry-ml/tapestry/datasets/mnist"
 	"github.com/tapestry-ml/tapestry/graph"
 	"github.com/tapestry-ml/tapestry/models"
@@ -201,7 +202,7 @@ func buildTrainer(o Options, ck *checkpoint.Checkpoint) (*train.Trainer, error) 
 	var arch graph.Arch
 	var err error
 	if ck != nil {
-		arch, err = models.FromConfig(ck.Kind, ck.Config)
+		arch, err = models.ArchOf(ck)
 	} else {
 		arch, err = models.Preset(o.Model)
 	}
@@ -255,14 +256,14 @@ func fit(ctx context.Context, o Options, tr *train.Trainer, d *data, run *runDir
 	}
 	pos := tr.Position()
 	fmt.Fprintf(stderr, "%s: %d parameters; training on %d images, validating on %d, batch %d, %s lr %g, epochs %d..%d; run folder %s\n",
-		tr.Model.Arch.Kind, tr.Model.Params.Count(), d.train.Len(), lenOf(d.val), o.Batch, o.Optimizer,
+		o.Model, tr.Model.Params.Count(), d.train.Len(), lenOf(d.val), o.Batch, o.Optimizer,
 		tr.Optimizer.Config().LR, pos.Epoch+1, o.Epochs, run.dir)
 	tr.OnStep = progress(stderr, o.Epochs, o.onStep)
 	tr.OnEpoch = func(s train.EpochStats) error {
 		fmt.Fprintln(stderr, FormatEpoch(s, o.Epochs))
 		return run.epochDone(tr, s)
 	}
-	var val train.Source
+	var val datasets.Source
 	if d.valB != nil {
 		val = d.valB
 	}
@@ -311,10 +312,11 @@ func finish(o Options, tr *train.Trainer, d *data, run *runDir, stdout, stderr i
 		}
 	}
 	began := time.Now()
-	correct, total, err := train.Evaluate(tr.Model, d.testB, nil)
+	r, err := train.Evaluate(tr.Model, d.testB)
 	if err != nil {
 		return nil, errors.Wrap(err, "testing")
 	}
+	correct, total := r.Correct(), r.N
 	fmt.Fprintf(stderr, "evaluated %d test images in %.1fs\n", total, time.Since(began).Seconds())
 	fmt.Fprintln(stdout, FormatAccuracy(correct, total))
 	return &Result{Epochs: tr.History(), TestCorrect: correct, TestTotal: total,
@@ -329,11 +331,11 @@ func FormatAccuracy(correct, total int) string {
 // FormatEpoch is the per-epoch progress line.
 func FormatEpoch(s train.EpochStats, epochs int) string {
 	val := ""
-	if s.ValAcc == s.ValAcc { // not NaN
-		val = fmt.Sprintf("  val acc %.2f%%", 100*s.ValAcc)
+	if v, ok := s.Val["accuracy"]; ok {
+		val = fmt.Sprintf("  val acc %.2f%%", 100*v)
 	}
 	return fmt.Sprintf("epoch %d/%d  loss %.4f  train acc %.2f%%%s  %.1fs  %.0f samples/s",
-		s.Epoch, epochs, s.TrainLoss, 100*s.TrainAcc, val, s.Seconds, s.SamplesPerSec)
+		s.Epoch, epochs, s.TrainLoss, 100*s.Train["accuracy"], val, s.Seconds, s.SamplesPerSec)
 }
 
 func lenOf(d *mnist.Dataset) int {

@@ -54,9 +54,9 @@ func sameRun(t *testing.T, a, b *Result, dirA, dirB string) {
 		t.Fatalf("%d epochs vs %d", len(a.Epochs), len(b.Epochs))
 	}
 	for i := range a.Epochs {
-		if a.Epochs[i].TrainLoss != b.Epochs[i].TrainLoss || a.Epochs[i].TrainAcc != b.Epochs[i].TrainAcc || a.Epochs[i].ValAcc != b.Epochs[i].ValAcc {
-			t.Errorf("epoch %d: loss %v/%v acc %v/%v val %v/%v", i+1,
-				a.Epochs[i].TrainLoss, b.Epochs[i].TrainLoss, a.Epochs[i].TrainAcc, b.Epochs[i].TrainAcc, a.Epochs[i].ValAcc, b.Epochs[i].ValAcc)
+		x, y := a.Epochs[i], b.Epochs[i]
+		if x.TrainLoss != y.TrainLoss || x.Train["accuracy"] != y.Train["accuracy"] || x.Val["accuracy"] != y.Val["accuracy"] || x.ValLoss != y.ValLoss {
+			t.Errorf("epoch %d: %v vs %v", i+1, x, y)
 		}
 	}
 	ta, tb := tensorsOf(t, filepath.Join(dirA, "last.safetensors")), tensorsOf(t, filepath.Join(dirB, "last.safetensors"))

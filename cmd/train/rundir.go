@@ -32,8 +32,8 @@ type runDir struct {
 func openRunDir(o Options, tr *train.Trainer, resumed bool) (*runDir, error) {
 	r := &runDir{dir: o.Out, model: o.Model, bestVal: math.Inf(-1)}
 	for _, h := range tr.History() {
-		if !math.IsNaN(h.ValAcc) && h.ValAcc > r.bestVal {
-			r.bestVal = h.ValAcc
+		if v, ok := h.Val["accuracy"]; ok && v > r.bestVal {
+			r.bestVal = v
 		}
 	}
 	if r.dir == "" {
@@ -50,7 +50,7 @@ func openRunDir(o Options, tr *train.Trainer, resumed bool) (*runDir, error) {
 	os.Remove(probe.Name())
 	io := o.IO
 	io.Out = r.dir
-	cfg := map[string]any{"options": o.Numbers, "io": io, "model_kind": tr.Model.Arch.Kind, "model_config": tr.Model.Arch.Config}
+	cfg := map[string]any{"options": o.Numbers, "io": io, "arch": tr.Model.Arch}
 	name := "config.json"
 	if resumed {
 		cfg["resumed_from"] = o.Resume
@@ -81,8 +81,8 @@ func (r *runDir) epochDone(tr *train.Trainer, s train.EpochStats) error {
 	if err := tr.Save(filepath.Join(r.dir, "last.safetensors")); err != nil {
 		return err
 	}
-	if !math.IsNaN(s.ValAcc) && s.ValAcc > r.bestVal {
-		r.bestVal = s.ValAcc
+	if v, ok := s.Val["accuracy"]; ok && v > r.bestVal {
+		r.bestVal = v
 		return tr.Save(filepath.Join(r.dir, "best.safetensors"))
 	}
 	return nil
@@ -107,9 +107,13 @@ func (r *runDir) record(hist []train.EpochStats) error {
 func (r *runDir) curves(hist []train.EpochStats) error {
 	pts := make([]report.Epoch, len(hist))
 	for i, h := range hist {
-		pts[i] = report.Epoch{Epoch: h.Epoch, TrainLoss: h.TrainLoss, TrainAcc: h.TrainAcc, ValAcc: h.ValAcc}
+		val, ok := h.Val["accuracy"]
+		if !ok {
+			val = math.NaN()
+		}
+		pts[i] = report.Epoch{Epoch: h.Epoch, TrainLoss: h.TrainLoss, ValLoss: h.ValLoss, TrainMetric: h.Train["accuracy"], ValMetric: val}
 	}
-	return report.WriteCurvesPNG(filepath.Join(r.dir, "curves.png"), pts, "tapestry "+r.model)
+	return report.WriteCurvesPNG(filepath.Join(r.dir, "curves.png"), pts, "accuracy", "tapestry "+r.model)
 }
 
 // writeFile replaces path with data atomically.

@@ -4,19 +4,19 @@ import (
 	"math/rand/v2"
 
 	"github.com/pkg/errors"
+
+	"github.com/tapestry-ml/tapestry/datasets"
 )
 
-// norm32 and norm64 map a pixel byte to (p/255 - Mean) / Std. A table
-// lookup per pixel is cheaper than the arithmetic, and both precisions are
-// rounded from the same float64 value.
-var norm32, norm64 = normTables()
+// norm32 maps a pixel byte to (p/255 - Mean) / Std, rounded from the
+// float64 value: a table lookup per pixel is cheaper than the arithmetic.
+var norm32 = normTable()
 
-func normTables() (t32 [256]float32, t64 [256]float64) {
+func normTable() (t [256]float32) {
 	for p := range 256 {
-		v := (float64(p)/255 - Mean) / Std
-		t32[p], t64[p] = float32(v), v
+		t[p] = float32((float64(p)/255 - Mean) / Std)
 	}
-	return t32, t64
+	return t
 }
 
 // Batches cuts a Dataset into mini-batches in an order drawn by Shuffle, and
@@ -86,35 +86,40 @@ func (b *Batches) Shuffle(rng *rand.Rand) {
 	}
 }
 
-// Fill writes batch i and returns its number of examples n:
+// Fill implements datasets.Source: it writes batch i and returns its
+// number of examples n:
 //
-//	x: [n, 784] normalized pixels (p/255 - Mean) / Std
-//	y: [n, 10] one-hot labels (y may be nil)
-//	labels: [n] digits (labels may be nil)
+//	b.Inputs[0]: [n, 784] normalized pixels (p/255 - Mean) / Std
+//	b.Labels:    [n] digits, if not nil
+//	b.Targets:   [n, 10] one-hot rows of the digits, if not nil (for a model
+//	             trained on values, such as MSE against one-hot rows)
 //
-// Only the first n rows are written. Fill panics if i is out of range or a
-// non-nil slice is too short for n rows.
-func (b *Batches) Fill(i int, x, y []float32, labels []int) (n int) {
-	return fill(b, i, x, y, labels, &norm32)
-}
-
-// Fill64 is Fill for float64 slices.
-func (b *Batches) Fill64(i int, x, y []float64, labels []int) (n int) {
-	return fill(b, i, x, y, labels, &norm64)
-}
-
-func fill[T float32 | float64](b *Batches, i int, x, y []T, labels []int, table *[256]T) int {
+// Only the first n rows are written. A slice too short for n rows is an
+// error, as is an index out of range.
+func (b *Batches) Fill(i int, batch *datasets.Batch) (int, error) {
+	if i < 0 || i >= b.batches {
+		return 0, errors.Errorf("mnist: batch %d out of range [0, %d)", i, b.batches)
+	}
 	n := b.Size(i)
-	idx := b.order[i*b.size : i*b.size+n]
-	x = x[:n*Pixels]
+	switch {
+	case len(batch.Inputs) != 1:
+		return 0, errors.Errorf("mnist: a batch of MNIST has one input, the model takes %d", len(batch.Inputs))
+	case len(batch.Inputs[0]) < n*Pixels:
+		return 0, errors.Errorf("mnist: %d input values for %d images of %d pixels (is the model's input 784 values?)", len(batch.Inputs[0]), n, Pixels)
+	case batch.Labels != nil && len(batch.Labels) < n:
+		return 0, errors.Errorf("mnist: %d labels for %d images", len(batch.Labels), n)
+	case batch.Targets != nil && len(batch.Targets) < n*Classes:
+		return 0, errors.Errorf("mnist: %d target values for %d images of %d classes (is the model's output 10 values?)", len(batch.Targets), n, Classes)
+	}
+	x, y, labels := batch.Inputs[0][:n*Pixels], batch.Targets, batch.Labels
 	if y != nil {
 		y = y[:n*Classes]
 	}
 	if labels != nil {
 		labels = labels[:n]
 	}
-	for j, e := range idx {
-		normalize(x[j*Pixels:(j+1)*Pixels], b.d.Images[int(e)*Pixels:(int(e)+1)*Pixels], table)
+	for j, e := range b.order[i*b.size : i*b.size+n] {
+		normalize(x[j*Pixels:(j+1)*Pixels], b.d.Images[int(e)*Pixels:(int(e)+1)*Pixels], &norm32)
 		l := b.d.Labels[e]
 		if y != nil {
 			row := y[j*Classes : (j+1)*Classes]
@@ -125,10 +130,10 @@ func fill[T float32 | float64](b *Batches, i int, x, y []T, labels []int, table 
 			labels[j] = int(l)
 		}
 	}
-	return n
+	return n, nil
 }
 
-func normalize[T float32 | float64](dst []T, src []uint8, table *[256]T) {
+func normalize(dst []float32, src []uint8, table *[256]float32) {
 	dst = dst[:len(src)]
 	for k, p := range src {
 		dst[k] = table[p]

@@ -3,7 +3,10 @@ package mnist
 import (
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/tapestry-ml/tapestry/datasets"
 )
 
 // torchvision's MNIST normalization, transforms.Normalize((0.1307,), (0.3081,)).
@@ -13,6 +16,15 @@ const (
 )
 
 func pcg(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0)) }
+
+// fill is Fill with the batch's slices given one by one (nil for none).
+func fill(t testing.TB, b *Batches, i int, x, y []float32, labels []int) int {
+	n, err := b.Fill(i, &datasets.Batch{Inputs: [][]float32{x}, Targets: y, Labels: labels})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
 
 // epochOrder fills every batch and returns the example indices seen, found
 // from the first pixel: testPixels gives image i the first pixel 7*i mod 256,
@@ -26,7 +38,7 @@ func epochOrder(t *testing.T, b *Batches, n int) []int {
 	x := make([]float32, b.size*784)
 	var seen []int
 	for i := range b.Len() {
-		k := b.Fill(i, x, nil, nil)
+		k := fill(t, b, i, x, nil, nil)
 		if k != b.Size(i) {
 			t.Fatalf("Fill(%d) = %d, Size = %d", i, k, b.Size(i))
 		}
@@ -142,19 +154,13 @@ func TestFillValues(t *testing.T) {
 		t.Fatal(err)
 	}
 	x32 := make([]float32, 4*784)
-	x64 := make([]float64, 4*784)
 	y32 := make([]float32, 4*10)
-	y64 := make([]float64, 4*10)
 	labels := make([]int, 4)
-	labels64 := make([]int, 4)
 	for i := range b.Len() {
 		for k := range y32 { // stale values from an earlier batch must go
-			y32[k], y64[k] = 7, 7
+			y32[k] = 7
 		}
-		n := b.Fill(i, x32, y32, labels)
-		if n64 := b.Fill64(i, x64, y64, labels64); n64 != n || !slices.Equal(labels, labels64) {
-			t.Fatalf("Fill64 disagrees with Fill: %d %v vs %d %v", n64, labels64, n, labels)
-		}
+		n := fill(t, b, i, x32, y32, labels)
 		for j := range n {
 			e := int(b.order[i*4+j])
 			if labels[j] != e%10 {
@@ -165,15 +171,15 @@ func TestFillValues(t *testing.T) {
 				if c == e%10 {
 					want = 1
 				}
-				if y32[j*10+c] != float32(want) || y64[j*10+c] != want {
-					t.Errorf("batch %d row %d: y[%d] = %v / %v, want %v", i, j, c, y32[j*10+c], y64[j*10+c], want)
+				if y32[j*10+c] != float32(want) {
+					t.Errorf("batch %d row %d: y[%d] = %v, want %v", i, j, c, y32[j*10+c], want)
 				}
 			}
 			for k := range 784 {
 				p := d.Images[e*784+k]
 				want := (float64(p)/255 - torchMean) / torchStd
-				if x64[j*784+k] != want || x32[j*784+k] != float32(want) {
-					t.Fatalf("batch %d row %d pixel %d (%d): got %v / %v, want %v", i, j, k, p, x32[j*784+k], x64[j*784+k], want)
+				if x32[j*784+k] != float32(want) {
+					t.Fatalf("batch %d row %d pixel %d (%d): got %v, want %v", i, j, k, p, x32[j*784+k], want)
 				}
 			}
 		}
@@ -187,11 +193,9 @@ func TestFillAndShuffleDoNotAllocate(t *testing.T) {
 		t.Fatal(err)
 	}
 	rng := pcg(1)
-	x, y, labels := make([]float32, 32*784), make([]float32, 32*10), make([]int, 32)
-	x64, y64 := make([]float64, 32*784), make([]float64, 32*10)
+	batch := &datasets.Batch{Inputs: [][]float32{make([]float32, 32*784)}, Targets: make([]float32, 32*10), Labels: make([]int, 32)}
 	for name, f := range map[string]func(){
-		"Fill":    func() { b.Fill(3, x, y, labels) }, // the partial last batch
-		"Fill64":  func() { b.Fill64(0, x64, y64, labels) },
+		"Fill":    func() { b.Fill(3, batch) }, // the partial last batch
 		"Shuffle": func() { b.Shuffle(rng) },
 	} {
 		if a := testing.AllocsPerRun(100, f); a != 0 {
@@ -226,25 +230,44 @@ func TestNewBatchesBad(t *testing.T) {
 	}
 }
 
-func BenchmarkFill64x32(b *testing.B)  { benchFill(b, 64, false) }
-func BenchmarkFill64x64(b *testing.B)  { benchFill(b, 64, true) }
-func BenchmarkFill256x32(b *testing.B) { benchFill(b, 256, false) }
+func BenchmarkFill64(b *testing.B)  { benchFill(b, 64) }
+func BenchmarkFill256(b *testing.B) { benchFill(b, 256) }
 
-func benchFill(b *testing.B, size int, f64 bool) {
+func benchFill(b *testing.B, size int) {
 	d := testDataset(1000)
 	bs, err := NewBatches(d, size, true)
 	if err != nil {
 		b.Fatal(err)
 	}
-	x, y, labels := make([]float32, size*784), make([]float32, size*10), make([]int, size)
-	x64, y64 := make([]float64, size*784), make([]float64, size*10)
+	batch := &datasets.Batch{Inputs: [][]float32{make([]float32, size*784)}, Labels: make([]int, size)}
 	b.SetBytes(int64(size * 784))
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
-		if f64 {
-			bs.Fill64(i%bs.Len(), x64, y64, labels)
-		} else {
-			bs.Fill(i%bs.Len(), x, y, labels)
+		if _, err := bs.Fill(i%bs.Len(), batch); err != nil {
+			b.Fatal(err)
 		}
+	}
+}
+
+func TestFillRefusesShortSlices(t *testing.T) {
+	b, err := NewBatches(testDataset(10), 4, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		batch datasets.Batch
+		want  string
+	}{
+		{datasets.Batch{}, "one input"},
+		{datasets.Batch{Inputs: [][]float32{make([]float32, 100)}}, "784"},
+		{datasets.Batch{Inputs: [][]float32{make([]float32, 4*784)}, Labels: make([]int, 2)}, "2 labels"},
+		{datasets.Batch{Inputs: [][]float32{make([]float32, 4*784)}, Targets: make([]float32, 4)}, "10 values"},
+	} {
+		if _, err := b.Fill(0, &c.batch); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: %v, want %q", c.want, err, c.want)
+		}
+	}
+	if _, err := b.Fill(9, &datasets.Batch{Inputs: [][]float32{make([]float32, 4*784)}}); err == nil {
+		t.Error("batch 9 of 3 filled")
 	}
 }

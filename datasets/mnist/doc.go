@@ -12,7 +12,7 @@
 //	for epoch := range epochs {
 //		batches.Shuffle(rng)
 //		for i := range batches.Len() {
-//			n := batches.Fill(i, x, y, nil) // x: [n, 784] normalized, y: [n, 10] one-hot
+//			n, err := batches.Fill(i, batch) // batch.Inputs[0]: [n, 784] normalized, batch.Labels: [n]
 //		}
 //	}
 //

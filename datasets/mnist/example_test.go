@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 
+	"github.com/tapestry-ml/tapestry/datasets"
 	"github.com/tapestry-ml/tapestry/datasets/mnist"
 )
 
@@ -16,18 +17,19 @@ func ExampleNewBatches() {
 		panic(err)
 	}
 	// The caller owns the batch memory: the input tensors of a graph.
-	x := make([]float32, 4*mnist.Pixels)
-	y := make([]float32, 4*mnist.Classes)
-	labels := make([]int, 4)
+	batch := &datasets.Batch{Inputs: [][]float32{make([]float32, 4*mnist.Pixels)}, Labels: make([]int, 4)}
 	seen := 0
 	rng := rand.New(rand.NewPCG(1, 2))
 	for epoch := range 2 {
 		b.Shuffle(rng)
 		for i := range b.Len() {
-			n := b.Fill(i, x, y, labels)
+			n, err := b.Fill(i, batch)
+			if err != nil {
+				panic(err)
+			}
 			seen += n
 			if epoch == 0 && i == b.Len()-1 {
-				fmt.Printf("last batch: %d examples, background pixel %.4f\n", n, x[0])
+				fmt.Printf("last batch: %d examples, background pixel %.4f\n", n, batch.Inputs[0][0])
 			}
 		}
 	}

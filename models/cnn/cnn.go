@@ -60,8 +60,12 @@ type Config struct {
 	// DenseActivation follows each hidden dense layer: one of
 	// graph.Activations. If DenseActivation is "", "relu" is used.
 	DenseActivation string `json:"dense_activation,omitempty"`
-	// Classes is the number of outputs. If Classes is 0, 10 is used.
-	Classes int `json:"classes"`
+	// Outputs is the number of outputs: the classes of a classifier. If
+	// Outputs is 0, 10 is used.
+	Outputs int `json:"outputs"`
+	// Loss is the training objective. If Loss is nil, graph.CrossEntropy is
+	// used (Outputs classes).
+	Loss graph.Loss `json:"-"`
 }
 
 // Defaults returns cfg with every zero value replaced by its default.
@@ -90,8 +94,8 @@ func (cfg Config) Defaults() Config {
 	if cfg.DenseActivation == "" {
 		cfg.DenseActivation = "relu"
 	}
-	if cfg.Classes == 0 {
-		cfg.Classes = 10
+	if cfg.Outputs == 0 {
+		cfg.Outputs = 10
 	}
 	return cfg
 }
@@ -132,8 +136,8 @@ func (c Config) flatSize() (int, error) {
 	if !(c.DenseDropout >= 0 && c.DenseDropout < 1) {
 		return 0, errors.Errorf("cnn: dense dropout %v must be in [0, 1)", c.DenseDropout)
 	}
-	if c.Classes < 2 {
-		return 0, errors.Errorf("cnn: classes %d must be at least 2", c.Classes)
+	if c.Outputs < 1 {
+		return 0, errors.Errorf("cnn: outputs %d must be at least 1", c.Outputs)
 	}
 	return shape[0] * shape[1] * shape[2], nil
 }
@@ -201,7 +205,7 @@ func New(cfg Config) (graph.Arch, error) {
 		if b.BatchNorm {
 			layers = append(layers, graph.BatchNorm{Name: fmt.Sprintf("bn%d", n), Features: b.Out})
 		}
-		if act, _ := graph.Activation(b.Activation); act != nil {
+		if act, _ := graph.Activation(b.Activation); act != (graph.Identity{}) {
 			layers = append(layers, act)
 		}
 		k := [2]int{b.PoolSize, b.PoolSize}
@@ -218,15 +222,15 @@ func New(cfg Config) (graph.Arch, error) {
 	act, _ := graph.Activation(c.DenseActivation)
 	for i, h := range c.Dense {
 		layers = append(layers, graph.Dense{Name: fmt.Sprintf("fc%d", i+1), In: flat, Out: h})
-		if act != nil {
+		if act != (graph.Identity{}) {
 			layers = append(layers, act)
 		}
 		dropout(c.DenseDropout)
 		flat = h
 	}
-	layers = append(layers, graph.Dense{Name: fmt.Sprintf("fc%d", len(c.Dense)+1), In: flat, Out: c.Classes})
-	arch := graph.Arch{Net: graph.NewSequential(layers...), InShape: c.InShape[:], Classes: c.Classes, Kind: Kind, Config: c}
-	return arch, arch.Validate()
+	layers = append(layers, graph.Dense{Name: fmt.Sprintf("fc%d", len(c.Dense)+1), In: flat, Out: c.Outputs})
+	arch := graph.Arch{Net: graph.NewSequential(layers...), InShape: c.InShape[:], Loss: c.Loss}
+	return arch, errors.Wrap(arch.Validate(), "cnn")
 }
 
 // dims writes a shape as "64×3×3".

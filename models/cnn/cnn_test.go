@@ -63,8 +63,8 @@ func TestPresets(t *testing.T) {
 			if fc1.In != c.flat {
 				t.Errorf("fc1 takes %d inputs, want the flattened %d", fc1.In, c.flat)
 			}
-			if arch.Kind != "cnn" || len(arch.InShape) != 3 || arch.InShape[0] != 1 || arch.InShape[1] != 28 || arch.Classes != 10 {
-				t.Errorf("arch %s %v %d classes, want cnn [1 28 28] 10", arch.Kind, arch.InShape, arch.Classes)
+			if out, _ := arch.OutShape(); len(arch.InShape) != 3 || arch.InShape[0] != 1 || arch.InShape[1] != 28 || len(out) != 1 || out[0] != 10 {
+				t.Errorf("arch %v → %v, want [1 28 28] → [10]", arch.InShape, out)
 			}
 		})
 	}
@@ -117,7 +117,7 @@ func TestConfigErrors(t *testing.T) {
 		{Config{}, "cnn: no convolution blocks"},
 		{Config{Blocks: []Block{{Out: 8}}, Dense: []int{0}}, "cnn: dense layer 1 has size 0"},
 		{Config{Blocks: []Block{{Out: 8}}, DenseDropout: -0.5}, "cnn: dense dropout -0.5"},
-		{Config{Blocks: []Block{{Out: 8}}, Classes: 1}, "cnn: classes 1"},
+		{Config{Blocks: []Block{{Out: 8}}, Outputs: 1}, "at least 2 classes"},
 		{Config{InShape: [3]int{0, 28, 28}, Blocks: []Block{{Out: 8}}}, "cnn: input shape 0×28×28"},
 	} {
 		_, err := New(c.cfg)
@@ -140,7 +140,7 @@ func TestGradientsEndToEnd(t *testing.T) {
 			{Out: 2, Kernel: 2, Activation: "tanh", Pool: "avg"},
 		},
 		Dense:   []int{4},
-		Classes: 3,
+		Outputs: 3,
 	}
 	arch, err := New(cfg)
 	if err != nil {
@@ -165,7 +165,7 @@ func TestSameSeedSameLosses(t *testing.T) {
 			{Out: 4, BatchNorm: true, Pool: "max", Dropout: 0.25},
 			{Out: 6, Pool: "avg"},
 		},
-		Dense: []int{8}, DenseDropout: 0.5, Classes: 3,
+		Dense: []int{8}, DenseDropout: 0.5, Outputs: 3,
 	}
 	a := trainLosses(t, cfg, 1)
 	b := trainLosses(t, cfg, 1)

@@ -17,7 +17,7 @@ func Default() Config {
 		},
 		Dense:        []int{128},
 		DenseDropout: 0.5,
-		Classes:      10,
+		Outputs:      10,
 	}
 }
 
@@ -38,6 +38,6 @@ func LeNet5() Config {
 			{Out: 16, Kernel: 5, Pool: "max", PoolSize: 2},
 		},
 		Dense:   []int{120, 84},
-		Classes: 10,
+		Outputs: 10,
 	}
 }

@@ -1,8 +1,10 @@
 // Package mlp builds multilayer perceptrons: dense layers with an activation
-// and dropout between them.
+// and dropout between them, for any task its Loss says.
 //
 //	arch, err := mlp.New(mlp.Config{Hidden: []int{512, 512}})
 //	model, err := graph.NewModel(arch, graph.Float32, rng)
+//	// a regression of 8 features on one value:
+//	arch, err = mlp.New(mlp.Config{Inputs: 8, Hidden: []int{64}, Outputs: 1, Loss: graph.MSE{}})
 //
 // The zero Config is the Keras mnist_mlp network, 784-512-512-10 with ReLU
 // and dropout 0.2, which Keras reports at 98.40% on MNIST after 20 epochs.
@@ -34,11 +36,16 @@ type Config struct {
 	// off, set NoDropout.
 	Dropout   float64 `json:"dropout"`
 	NoDropout bool    `json:"no_dropout,omitempty"`
-	// Classes is the number of outputs. If Classes is 0, 10 is used.
-	Classes int `json:"classes"`
+	// Outputs is the number of outputs: the classes of a classifier, the
+	// values of a regression. If Outputs is 0, 10 is used.
+	Outputs int `json:"outputs"`
+	// Loss is the training objective, which says what the outputs are. If
+	// Loss is nil, graph.CrossEntropy is used (Outputs classes).
+	Loss graph.Loss `json:"-"`
 }
 
-// Kind is the architecture name recorded in checkpoints.
+// Kind is the architecture name that checkpoints of the first format
+// recorded.
 const Kind = "mlp"
 
 // Defaults returns cfg with every zero value replaced by its default.
@@ -57,8 +64,8 @@ func (cfg Config) Defaults() Config {
 	} else if cfg.Dropout == 0 {
 		cfg.Dropout = 0.2
 	}
-	if cfg.Classes == 0 {
-		cfg.Classes = 10
+	if cfg.Outputs == 0 {
+		cfg.Outputs = 10
 	}
 	return cfg
 }
@@ -80,8 +87,8 @@ func (cfg Config) Validate() error {
 	if math.IsNaN(c.Dropout) || c.Dropout < 0 || c.Dropout >= 1 {
 		return errors.Errorf("mlp: dropout %v must be in [0, 1)", c.Dropout)
 	}
-	if c.Classes < 2 {
-		return errors.Errorf("mlp: classes %d must be at least 2", c.Classes)
+	if c.Outputs < 1 {
+		return errors.Errorf("mlp: outputs %d must be at least 1", c.Outputs)
 	}
 	return nil
 }
@@ -98,7 +105,7 @@ func New(cfg Config) (graph.Arch, error) {
 	in := c.Inputs
 	for i, h := range c.Hidden {
 		layers = append(layers, graph.Dense{Name: fmt.Sprintf("fc%d", i+1), In: in, Out: h})
-		if act != nil {
+		if act != (graph.Identity{}) {
 			layers = append(layers, act)
 		}
 		if c.Dropout > 0 {
@@ -106,7 +113,7 @@ func New(cfg Config) (graph.Arch, error) {
 		}
 		in = h
 	}
-	layers = append(layers, graph.Dense{Name: fmt.Sprintf("fc%d", len(c.Hidden)+1), In: in, Out: c.Classes})
-	arch := graph.Arch{Net: graph.NewSequential(layers...), InShape: []int{c.Inputs}, Classes: c.Classes, Kind: Kind, Config: c}
-	return arch, arch.Validate()
+	layers = append(layers, graph.Dense{Name: fmt.Sprintf("fc%d", len(c.Hidden)+1), In: in, Out: c.Outputs})
+	arch := graph.Arch{Net: graph.NewSequential(layers...), InShape: []int{c.Inputs}, Loss: c.Loss}
+	return arch, errors.Wrap(arch.Validate(), "mlp")
 }

@@ -53,7 +53,8 @@ func TestConfigValidation(t *testing.T) {
 		{Config{Activation: "swish"}, `unknown activation "swish"`},
 		{Config{Dropout: 1}, "dropout 1 must be in [0, 1)"},
 		{Config{Dropout: -0.1}, "dropout -0.1"},
-		{Config{Classes: 1}, "classes 1"},
+		{Config{Outputs: 1}, "at least 2 classes"},
+		{Config{Outputs: -1}, "outputs -1"},
 	} {
 		_, err := New(c.cfg)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
