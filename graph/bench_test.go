@@ -73,8 +73,8 @@ func (p probe) Forward(b *graph.Builder, _ *G.Node) (*G.Node, error) { return b.
 type sumLoss struct{}
 
 func (sumLoss) Build(out, _ *G.Node) (*G.Node, error) { return G.Sum(out) }
-func (sumLoss) Labels() bool                            { return false }
-func (sumLoss) Check([]int) error                       { return nil }
+func (sumLoss) Labels() bool                          { return false }
+func (sumLoss) Check([]int) error                     { return nil }
 
 // layerBench times forward and backward of layers applied to a [batch,
 // in...] input through a training program, so that Program.Run refills
