@@ -121,8 +121,21 @@ func checkGraph(g *G.ExprGraph, cost *G.Node, nodes []*G.Node, names []string) (
 // parameter. With training set, noise inputs (dropout masks) are drawn once
 // and held fixed.
 func CheckLayer(l Layer, inShape []int, batch int, training bool, rng *rand.Rand) (GradCheckResult, error) {
+	return checkLayer(l.Params(), [][]int{inShape}, batch, training, rng, func(b *Builder, xs []*G.Node) (*G.Node, error) {
+		return l.Forward(b, xs[0])
+	})
+}
+
+// CheckLayerN is CheckLayer for a layer of several inputs (a Merge), with
+// the gradients taken with respect to every input.
+func CheckLayerN(l MultiLayer, inShapes [][]int, batch int, training bool, rng *rand.Rand) (GradCheckResult, error) {
+	return checkLayer(l.Params(), inShapes, batch, training, rng, l.ForwardN)
+}
+
+func checkLayer(specs []ParamSpec, inShapes [][]int, batch int, training bool, rng *rand.Rand,
+	forward func(b *Builder, xs []*G.Node) (*G.Node, error)) (GradCheckResult, error) {
 	params := NewParams(tensor.Float64)
-	for _, spec := range l.Params() {
+	for _, spec := range specs {
 		t, err := params.Add(spec, rng)
 		if err != nil {
 			return GradCheckResult{}, err
@@ -133,11 +146,20 @@ func CheckLayer(l Layer, inShape []int, batch int, training bool, rng *rand.Rand
 			_ = Uniform{Low: -1, High: 1}.Fill(rng, t, 0, 0)
 		}
 	}
-	x := tensor.New(tensor.WithShape(append([]int{batch}, inShape...)...), tensor.Of(tensor.Float64))
-	_ = Uniform{Low: -1, High: 1}.Fill(rng, x, 0, 0)
 	b := NewBuilder(params, batch, training)
-	xn := G.NewTensor(b.G, tensor.Float64, x.Dims(), G.WithShape(x.Shape()...), G.WithName("input"), G.WithValue(x))
-	out, err := l.Forward(b, xn)
+	var xs []*G.Node
+	var names []string
+	for k, shape := range inShapes {
+		x := tensor.New(tensor.WithShape(append([]int{batch}, shape...)...), tensor.Of(tensor.Float64))
+		_ = Uniform{Low: -1, High: 1}.Fill(rng, x, 0, 0)
+		name := "input"
+		if len(inShapes) > 1 {
+			name = fmt.Sprintf("input%d", k)
+		}
+		xs = append(xs, G.NewTensor(b.G, tensor.Float64, x.Dims(), G.WithShape(x.Shape()...), G.WithName(name), G.WithValue(x)))
+		names = append(names, name)
+	}
+	out, err := forward(b, xs)
 	if err != nil {
 		return GradCheckResult{}, err
 	}
@@ -156,7 +178,7 @@ func CheckLayer(l Layer, inShape []int, batch int, training bool, rng *rand.Rand
 		return GradCheckResult{}, err
 	}
 	pnames, pnodes := b.ParamNodes()
-	return checkGraph(b.G, cost, append([]*G.Node{xn}, pnodes...), append([]string{"input"}, pnames...))
+	return checkGraph(b.G, cost, append(xs, pnodes...), append(names, pnames...))
 }
 
 func scalarOf(v G.Value) (float64, error) {

@@ -32,7 +32,8 @@ type Builder struct {
 
 	nodes map[string]*G.Node
 	noise []noise
-	// noiseNames are the names of the noise inputs, to keep them apart.
+	// noiseNames are the names of the noise inputs and constants, to keep
+	// them apart.
 	noiseNames map[string]bool
 	// inputs are the nodes made by Input: data, which needs no gradient.
 	inputs map[*G.Node]bool
@@ -101,6 +102,16 @@ func (b *Builder) ParamView(name string, shape ...int) (*G.Node, error) {
 // name and shape into one (docs/GORGONIA.md#identical-nodes-merge) and two
 // dropouts would share a mask.
 func (b *Builder) Noise(name string, shape []int, fill func(rng *rand.Rand, t *tensor.Dense)) *G.Node {
+	name = b.uniqueName(name)
+	t := tensor.New(tensor.Of(b.Dtype()), tensor.WithShape(shape...))
+	n := G.NewTensor(b.G, b.Dtype(), len(shape), G.WithShape(shape...), G.WithName(name), G.WithValue(t))
+	b.noise = append(b.noise, noise{name: name, t: t, fill: fill})
+	return n
+}
+
+// uniqueName returns name, or name#2, name#3, … if the graph has a node of
+// that name made by Noise or Const already.
+func (b *Builder) uniqueName(name string) string {
 	if b.noiseNames == nil {
 		b.noiseNames = map[string]bool{}
 	}
@@ -108,10 +119,15 @@ func (b *Builder) Noise(name string, shape []int, fill func(rng *rand.Rand, t *t
 		name = fmt.Sprintf("%s#%d", base, k)
 	}
 	b.noiseNames[name] = true
-	t := tensor.New(tensor.Of(b.Dtype()), tensor.WithShape(shape...))
-	n := G.NewTensor(b.G, b.Dtype(), len(shape), G.WithShape(shape...), G.WithName(name), G.WithValue(t))
-	b.noise = append(b.noise, noise{name: name, t: t, fill: fill})
-	return n
+	return name
+}
+
+// Const adds a node bound to t that no run changes and no gradient is taken
+// for: a constant tensor of the graph (Gorgonia's broadcasting ops want
+// their operands in the graph, which G.NewConstant's nodes are not). t must
+// hold the graph's element type.
+func (b *Builder) Const(name string, t *tensor.Dense) *G.Node {
+	return G.NewTensor(b.G, t.Dtype(), t.Dims(), G.WithShape(t.Shape()...), G.WithName(b.uniqueName(name)), G.WithValue(t))
 }
 
 // ParamNodes returns the nodes of the trainable parameters used by the graph,

@@ -45,9 +45,13 @@ func (s Sequential) Params() []ParamSpec {
 }
 
 // OutShape implements Layer. The error names the layer that does not fit.
-func (s Sequential) OutShape(in []int) ([]int, error) {
+func (s Sequential) OutShape(in []int) ([]int, error) { return s.outShapeFrom(0, in) }
+
+// outShapeFrom is OutShape from layer start on.
+func (s Sequential) outShapeFrom(start int, in []int) ([]int, error) {
 	shape := in
-	for i, l := range s.Layers {
+	for i := start; i < len(s.Layers); i++ {
+		l := s.Layers[i]
 		out, err := l.OutShape(shape)
 		if err != nil {
 			return nil, errors.Wrapf(err, "layer %d (%s)", i, layerName(l))
@@ -58,14 +62,52 @@ func (s Sequential) OutShape(in []int) ([]int, error) {
 }
 
 // Forward implements Layer.
-func (s Sequential) Forward(b *Builder, x *G.Node) (*G.Node, error) {
+func (s Sequential) Forward(b *Builder, x *G.Node) (*G.Node, error) { return s.forwardFrom(0, b, x) }
+
+// forwardFrom is Forward from layer start on.
+func (s Sequential) forwardFrom(start int, b *Builder, x *G.Node) (*G.Node, error) {
 	var err error
-	for i, l := range s.Layers {
-		if x, err = l.Forward(b, x); err != nil {
-			return nil, errors.Wrapf(err, "layer %d (%s)", i, layerName(l))
+	for i := start; i < len(s.Layers); i++ {
+		if x, err = s.Layers[i].Forward(b, x); err != nil {
+			return nil, errors.Wrapf(err, "layer %d (%s)", i, layerName(s.Layers[i]))
 		}
 	}
 	return x, nil
+}
+
+// OutShapeN implements MultiLayer when the first layer is one (a Merge):
+// it takes the inputs, the rest follow as in OutShape.
+func (s Sequential) OutShapeN(in [][]int) ([]int, error) {
+	first, ok := s.first()
+	if !ok {
+		return nil, errors.New("sequential: the first layer does not take several inputs (use a Merge)")
+	}
+	shape, err := first.OutShapeN(in)
+	if err != nil {
+		return nil, errors.Wrapf(err, "layer 0 (%s)", layerName(s.Layers[0]))
+	}
+	return s.outShapeFrom(1, shape)
+}
+
+// ForwardN implements MultiLayer when the first layer is one.
+func (s Sequential) ForwardN(b *Builder, xs []*G.Node) (*G.Node, error) {
+	first, ok := s.first()
+	if !ok {
+		return nil, errors.New("sequential: the first layer does not take several inputs (use a Merge)")
+	}
+	x, err := first.ForwardN(b, xs)
+	if err != nil {
+		return nil, errors.Wrapf(err, "layer 0 (%s)", layerName(s.Layers[0]))
+	}
+	return s.forwardFrom(1, b, x)
+}
+
+func (s Sequential) first() (MultiLayer, bool) {
+	if len(s.Layers) == 0 {
+		return nil, false
+	}
+	m, ok := s.Layers[0].(MultiLayer)
+	return m, ok
 }
 
 func layerName(l Layer) string {

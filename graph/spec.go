@@ -238,6 +238,8 @@ func init() {
 		"identity": Identity{}, "dense": Dense{}, "relu": ReLU{}, "leaky_relu": LeakyReLU{}, "sigmoid": Sigmoid{}, "tanh": Tanh{},
 		"dropout": Dropout{}, "flatten": Flatten{}, "reshape": Reshape{}, "sequential": Sequential{},
 		"conv2d": Conv2D{}, "max_pool2d": MaxPool2D{}, "avg_pool2d": AvgPool2D{}, "batch_norm": BatchNorm{},
+		"layer_norm": LayerNorm{}, "global_avg_pool2d": GlobalAvgPool2D{}, "rescale": Rescale{},
+		"residual": Residual{}, "concat": Concat{}, "merge": Merge{},
 	} {
 		RegisterLayer(name, l)
 	}

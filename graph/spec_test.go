@@ -26,12 +26,26 @@ func (s scaledTanh) Forward(b *Builder, x *G.Node) (*G.Node, error) {
 func init() { RegisterLayer("test_scaled_tanh", scaledTanh{}) }
 
 func TestArchRoundTripsThroughJSON(t *testing.T) {
-	arch := Arch{Net: NewSequential(
+	cnn := Arch{Net: NewSequential(
 		Conv2D{Name: "conv1", In: 1, Out: 4, Kernel: [2]int{3, 3}, Pad: [2]int{1, 1}},
 		BatchNorm{Name: "bn1", Features: 4}, ReLU{}, MaxPool2D{Kernel: [2]int{2, 2}},
 		Flatten{}, Dropout{Name: "drop", P: 0.25},
 		Dense{Name: "fc1", In: 4 * 4 * 4, Out: 8}, scaledTanh{Scale: 2},
 		Dense{Name: "fc2", In: 8, Out: 3}), InShape: []int{1, 8, 8}}
+	res := Arch{Net: NewSequential(
+		Concat{Branches: []Layer{Dense{Name: "a", In: 64, Out: 6}, NewSequential(Dense{Name: "b", In: 64, Out: 2}, Sigmoid{})}},
+		Residual{Body: NewSequential(LayerNorm{Name: "ln", Features: 8}, Dense{Name: "fc", In: 8, Out: 8}, LeakyReLU{Alpha: 0.2})},
+		Dense{Name: "out", In: 8, Out: 1}, Rescale{Scale: []float64{3}, Shift: []float64{-1}}),
+		InShape: []int{64}, Loss: MSE{}}
+	two := Arch{Net: NewSequential(Merge{Branches: []Layer{Dense{Name: "l", In: 32, Out: 4}, Dense{Name: "r", In: 32, Out: 4}}, Mode: "add"},
+		Tanh{}, Dense{Name: "out", In: 4, Out: 2}), Inputs: []Input{{Name: "left", Shape: []int{32}}, {Name: "right", Shape: []int{32}}}}
+	for _, arch := range []Arch{cnn, res, two} {
+		roundTrip(t, arch)
+	}
+}
+
+func roundTrip(t *testing.T, arch Arch) {
+	t.Helper()
 	b, err := json.Marshal(arch)
 	if err != nil {
 		t.Fatal(err)
@@ -61,15 +75,19 @@ func TestArchRoundTripsThroughJSON(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	x := make([]float32, 2*64)
-	for i := range x {
-		x[i] = float32(i%7) - 3
+	var xs [][]float32
+	for range m1.Arch.Inputs {
+		x := make([]float32, 2*64)
+		for i := range x {
+			x[i] = float32(i%7) - 3
+		}
+		xs = append(xs, x)
 	}
-	y1, err := m1.Predict(x)
+	y1, err := m1.PredictN(xs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	y2, err := m2.Predict(x)
+	y2, err := m2.PredictN(xs)
 	if err != nil {
 		t.Fatal(err)
 	}
