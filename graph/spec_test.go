@@ -13,7 +13,7 @@ import (
 // rebuilt like tapestry's.
 type scaledTanh struct{ Scale float64 }
 
-func (scaledTanh) Params() []ParamSpec               { return nil }
+func (scaledTanh) Params() []ParamSpec              { return nil }
 func (scaledTanh) OutShape(in []int) ([]int, error) { return in, nil }
 func (s scaledTanh) Forward(b *Builder, x *G.Node) (*G.Node, error) {
 	y, err := G.Tanh(x)
