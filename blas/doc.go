@@ -54,8 +54,9 @@
 // claim parts rather than being assigned them, and a split along M has up
 // to 4 parts per goroutine, so that when another process holds a core the
 // caller takes over the late worker's parts instead of waiting for it. The
-// goroutines are long-lived workers, and the packing buffers come from a
-// sync.Pool, so a call allocates nothing in steady state.
+// goroutines are the long-lived workers of internal/pool, which the rest of
+// tapestry shares, and the packing buffers come from a sync.Pool, so a call
+// allocates nothing in steady state.
 //
 // # Semantics
 //

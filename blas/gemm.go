@@ -2,8 +2,9 @@ package blas
 
 import (
 	"runtime"
-	"sync/atomic"
 	"unsafe"
+
+	"github.com/tapestry-ml/tapestry/internal/pool"
 )
 
 // minWorkPerGoroutine is the fewest multiply-adds worth handing to another
@@ -85,66 +86,64 @@ func gemm[T float](ks *kernel[T], aTrans, bTrans bool, m, n, k int, alpha T, a [
 	}
 	var bp *[]T
 	var bws *workspace[T]
-	if size := tilesN * ks.nr * k; sharedB {
-		// With op(B) packed already, no part uses its workspace's B
-		// block, so one serves for the shared op(B) if big enough; it
-		// usually is, and a workspace is likelier than a bigger buffer to
-		// be in the pool already.
-		if bws = ks.getWorkspace(); size <= len(bws.b) {
-			j.bp = bws.b[:size]
-		} else {
-			ks.putWorkspace(bws)
-			bws, bp = nil, ks.getPacked(size)
-			j.bp = (*bp)[:size]
-		}
-		j.live.Store(2)
-		runParallel((*packJob[T])(j), min(parts, tilesN))
-	} else {
-		j.live.Store(1)
+	if sharedB {
+		bws, bp = j.packShared(min(parts, tilesN), tilesN*ks.nr*k)
 	}
-	runParallel(j, parts)
+	j.run.Run(j, parts)
 	if bp != nil {
 		ks.packed.Put(bp)
 	}
 	if bws != nil {
 		ks.putWorkspace(bws)
 	}
+	// No worker touches the job once Run has returned (a late one finds
+	// its pass closed), so it can go back to the pool at once.
+	j.gemmArgs = gemmArgs[T]{} // drop the references to the caller's slices
+	ks.jobs.Put(j)
 }
 
 // gemmJob is one GEMM split into parts along M or N; each part owns a
-// disjoint block of C, so the parts need no synchronisation.
+// disjoint block of C, so the parts need no synchronisation. run shares the
+// parts out over the calling goroutine and the workers of internal/pool,
+// which claim them rather than being assigned them, so that a worker late
+// to start (its core busy with another process) leaves its parts to the
+// caller instead of making it wait.
 type gemmJob[T float] struct {
 	gemmArgs[T]
-	s     sched // of the multiply
-	packS sched // of the packing of a shared op(B), if bp is set
-	// live counts the scheds that still have goroutines reading the job,
-	// so that it is reused only once both are done with it.
-	live atomic.Int32
+	run pool.Runner
 }
 
-func (j *gemmJob[T]) sched() *sched { return &j.s }
-
-func (j *gemmJob[T]) release() {
-	if j.live.Add(-1) > 0 {
-		return
-	}
+// packShared packs all of op(B), size elements, in packParts parts, for
+// the parts of the multiply to share. With op(B) packed already, no part
+// uses its workspace's B block, so one serves for the shared op(B) if big
+// enough; it usually is, and a workspace is likelier than a bigger buffer
+// to be in the pool already. The caller gives back the workspace or the
+// buffer used, whichever is not nil, once the multiply is done.
+func (j *gemmJob[T]) packShared(packParts, size int) (*workspace[T], *[]T) {
 	ks := j.ks
-	j.gemmArgs = gemmArgs[T]{} // drop the references to the caller's slices
-	ks.jobs.Put(j)
+	bws := ks.getWorkspace()
+	var bp *[]T
+	if size <= len(bws.b) {
+		j.bp = bws.b[:size]
+	} else {
+		ks.putWorkspace(bws)
+		bws, bp = nil, ks.getPacked(size)
+		j.bp = (*bp)[:size]
+	}
+	j.packParts = packParts
+	j.run.Run((*packJob[T])(j), packParts)
+	return bws, bp
 }
 
 // packJob is the first phase of a gemmJob with a shared op(B): packing its
 // micro-panels, shared out in runs of whole panels.
 type packJob[T float] gemmJob[T]
 
-func (p *packJob[T]) sched() *sched { return &p.packS }
-
-func (p *packJob[T]) release() { (*gemmJob[T])(p).release() }
-
-func (p *packJob[T]) run(part int) {
+// RunPart packs part of packParts of op(B).
+func (p *packJob[T]) RunPart(part int) {
 	NR := p.ks.nr
 	panels := (p.n + NR - 1) / NR
-	q0, q1 := part*panels/int(p.packS.parts), (part+1)*panels/int(p.packS.parts)
+	q0, q1 := part*panels/p.packParts, (part+1)*panels/p.packParts
 	if q0 >= q1 {
 		return
 	}
@@ -158,6 +157,7 @@ type gemmArgs[T float] struct {
 	ks                     *kernel[T]
 	aTrans, bTrans, splitM bool
 	m, n, k, tiles, parts  int
+	packParts              int // of the packing of a shared op(B)
 	alpha, beta            T
 	a, b, c                []T
 	lda, ldb, ldc          int
@@ -166,7 +166,8 @@ type gemmArgs[T float] struct {
 	bp []T
 }
 
-func (j *gemmJob[T]) run(part int) {
+// RunPart multiplies part of parts.
+func (j *gemmJob[T]) RunPart(part int) {
 	unit := j.ks.nr
 	size := j.n
 	if j.splitM {

@@ -19,7 +19,7 @@ func mulGraph(t *testing.T, dt tensor.Dtype, x, w *tensor.Dense) (y, dw []float6
 	wn := gorgonia.NewMatrix(g, dt, gorgonia.WithShape(w.Shape()...), gorgonia.WithName("w"), gorgonia.WithValue(w.Clone()))
 	yn := gorgonia.Must(gorgonia.Mul(xn, wn))
 	var yv gorgonia.Value
-	gorgonia.Read(yn, &yv) // GORGONIA.md item 6: read values during the run
+	gorgonia.Read(yn, &yv) // read values during the run: docs/GORGONIA.md#values-read-after-a-run-may-be-overwritten
 	half := gorgonia.NewConstant(0.5)
 	if dt == tensor.Float32 {
 		half = gorgonia.NewConstant(float32(0.5))

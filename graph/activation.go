@@ -3,7 +3,8 @@ package graph
 import (
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
+
+	"github.com/tapestry-ml/tapestry/graph/ops"
 )
 
 // ReLU is max(x, 0), elementwise.
@@ -43,19 +44,10 @@ func (Sigmoid) OutShape(in []int) ([]int, error) { return in, nil }
 // OutShape implements Layer.
 func (Tanh) OutShape(in []int) ([]int, error) { return in, nil }
 
-// Forward implements Layer. The layer is one op of ours (relu_op.go), which
+// Forward implements Layer. The layer is one op of ours (ops.ReLU), which
 // reuses its output at every run, rather than Gorgonia's Rectify.
 func (ReLU) Forward(_ *Builder, x *G.Node) (*G.Node, error) {
-	var op G.Op
-	switch x.Dtype() {
-	case tensor.Float32:
-		op = newReLUOp[float32](x.Shape())
-	case tensor.Float64:
-		op = newReLUOp[float64](x.Shape())
-	default:
-		return nil, errors.Errorf("relu: unsupported dtype %v", x.Dtype())
-	}
-	y, err := G.ApplyOp(op, x)
+	y, err := ops.ReLU(x)
 	return y, errors.Wrap(err, "relu")
 }
 

@@ -5,6 +5,8 @@ import (
 
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
+
+	"github.com/tapestry-ml/tapestry/graph/ops"
 )
 
 // BatchNorm normalizes each feature (dimension 1) over the batch, then
@@ -100,15 +102,7 @@ func (n BatchNorm) Forward(b *Builder, x *G.Node) (*G.Node, error) {
 	if mean.Shape().TotalSize() != n.Features || variance.Shape().TotalSize() != n.Features {
 		return nil, errors.Errorf("batch norm %s: running statistics %v and %v, want [%d]", n.Name, mean.Shape(), variance.Shape(), n.Features)
 	}
-	var op G.Op
-	switch b.Dtype() {
-	case Float32:
-		op = newBatchNormOp[float32](n.Name, xs, b.Training, n.momentum(), n.eps(), mean, variance)
-	case Float64:
-		op = newBatchNormOp[float64](n.Name, xs, b.Training, n.momentum(), n.eps(), mean, variance)
-	default:
-		return nil, errors.Errorf("batch norm %s: unsupported dtype %v", n.Name, b.Dtype())
-	}
-	y, err := G.ApplyOp(op, x, weight, bias)
+	y, err := ops.BatchNorm(x, weight, bias, ops.BatchNormConfig{Name: n.Name, Training: b.Training,
+		Momentum: n.momentum(), Eps: n.eps(), RunningMean: mean, RunningVar: variance})
 	return y, errors.Wrapf(err, "batch norm %s", n.Name)
 }

@@ -129,7 +129,7 @@ func TestBatchNormTrainInferSplit(t *testing.T) {
 	}
 	for _, p := range ps {
 		// Same memory (a bias is bound as a [1, N] view of the store's [N]).
-		if &elems[float64](p.Value)[0] != &elems[float64](model.Params.Get(p.Name))[0] {
+		if &p.Value.Float64s()[0] != &model.Params.Get(p.Name).Float64s()[0] {
 			t.Errorf("the training program's %s does not share the store's memory", p.Name)
 		}
 	}

@@ -7,6 +7,8 @@ import (
 
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
+
+	"github.com/tapestry-ml/tapestry/graph/ops"
 )
 
 // Conv2D is a 2-D convolution over NCHW images (a cross-correlation, as in
@@ -16,7 +18,7 @@ import (
 //
 // Its parameters are Name+".weight" of shape [Out, In, Kernel[0], Kernel[1]]
 // and Name+".bias" of shape [Out], PyTorch's layout and names, so weights
-// map one to one. It runs as our own op (conv2d_op.go), not Gorgonia's
+// map one to one. It runs as our own op (ops.Conv2D), not Gorgonia's
 // Conv2d.
 type Conv2D struct {
 	Name    string
@@ -98,29 +100,13 @@ func (c Conv2D) Forward(b *Builder, x *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	inputs := []*G.Node{x, w}
+	var bias *G.Node
 	if !c.NoBias {
-		bias, err := b.Param(c.Name + ".bias")
-		if err != nil {
+		if bias, err = b.Param(c.Name + ".bias"); err != nil {
 			return nil, err
 		}
-		inputs = append(inputs, bias)
 	}
-	g := newConvGeom(xs[0], xs[1], xs[2], xs[3], c.Kernel, c.stride(), c.Pad)
-	var op G.Op
-	switch b.Dtype() {
-	case Float32:
-		o := newConv2dOp[float32](c.Name, g, c.Out, !c.NoBias)
-		o.noInputGrad = b.IsInput(x)
-		op = o
-	case Float64:
-		o := newConv2dOp[float64](c.Name, g, c.Out, !c.NoBias)
-		o.noInputGrad = b.IsInput(x)
-		op = o
-	default:
-		return nil, errors.Errorf("conv2d %s: unsupported dtype %v", c.Name, b.Dtype())
-	}
-	y, err := G.ApplyOp(op, inputs...)
+	y, err := ops.Conv2D(x, w, bias, ops.Conv2DConfig{Name: c.Name, Stride: c.stride(), Pad: c.Pad, NoInputGrad: b.IsInput(x)})
 	return y, errors.Wrapf(err, "conv2d %s", c.Name)
 }
 

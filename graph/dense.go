@@ -4,6 +4,8 @@ import (
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/tapestry-ml/tapestry/graph/ops"
 )
 
 // Dense is a fully connected layer: y = x·W + b.
@@ -47,9 +49,9 @@ func (d Dense) OutShape(in []int) ([]int, error) {
 	return []int{d.Out}, nil
 }
 
-// Forward implements Layer. The layer is one op of ours (dense_op.go)
-// rather than Gorgonia's Mul and BroadcastAdd, which allocate their outputs
-// at every run and materialize a repeat of the bias.
+// Forward implements Layer. The layer is one op of ours (ops.Dense) rather
+// than Gorgonia's Mul and BroadcastAdd, which allocate their outputs at
+// every run and materialize a repeat of the bias.
 func (d Dense) Forward(b *Builder, x *G.Node) (*G.Node, error) {
 	w, err := b.Param(d.Name + ".weight")
 	if err != nil {
@@ -62,27 +64,12 @@ func (d Dense) Forward(b *Builder, x *G.Node) (*G.Node, error) {
 	if ws := w.Shape(); !ws.Eq(tensor.Shape{d.In, d.Out}) {
 		return nil, errors.Errorf("dense %s: weight has shape %v, want [%d %d]", d.Name, ws, d.In, d.Out)
 	}
-	var op G.Op
-	switch x.Dtype() {
-	case tensor.Float32:
-		o := newDenseOp[float32](d.Name, s[0], d.In, d.Out, !d.NoBias)
-		o.noInputGrad = b.IsInput(x)
-		op = o
-	case tensor.Float64:
-		o := newDenseOp[float64](d.Name, s[0], d.In, d.Out, !d.NoBias)
-		o.noInputGrad = b.IsInput(x)
-		op = o
-	default:
-		return nil, errors.Errorf("dense %s: unsupported dtype %v", d.Name, x.Dtype())
+	var bias *G.Node
+	if !d.NoBias {
+		if bias, err = b.ParamView(d.Name+".bias", 1, d.Out); err != nil {
+			return nil, err
+		}
 	}
-	if d.NoBias {
-		y, err := G.ApplyOp(op, x, w)
-		return y, errors.Wrapf(err, "dense %s", d.Name)
-	}
-	bias, err := b.ParamView(d.Name+".bias", 1, d.Out)
-	if err != nil {
-		return nil, err
-	}
-	y, err := G.ApplyOp(op, x, w, bias)
+	y, err := ops.Dense(x, w, bias, ops.DenseConfig{Name: d.Name, NoInputGrad: b.IsInput(x)})
 	return y, errors.Wrapf(err, "dense %s", d.Name)
 }

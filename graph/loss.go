@@ -6,6 +6,8 @@ import (
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/tapestry-ml/tapestry/graph/ops"
 )
 
 // A Loss turns a batch of network outputs and targets into a scalar to
@@ -82,25 +84,16 @@ func (MSE) Labels() bool { return false }
 // Check implements Loss: any output shape.
 func (MSE) Check([]int) error { return nil }
 
-// Build implements Loss. The loss is one op of ours (xent_op.go) with the
-// same log-sum-exp arithmetic as LogSoftmax, forward and backward in one pass
-// each over the logits, instead of a chain of elementary ops that allocate
-// their outputs at every run.
+// Build implements Loss. The loss is one op of ours
+// (ops.SoftmaxCrossEntropy) with the same log-sum-exp arithmetic as
+// LogSoftmax, forward and backward in one pass each over the logits, instead
+// of a chain of elementary ops that allocate their outputs at every run.
 func (CrossEntropy) Build(logits, targets *G.Node) (*G.Node, error) {
 	s := logits.Shape()
 	if !s.Eq(targets.Shape()) || logits.Dims() != 2 {
 		return nil, errors.Errorf("cross-entropy: logits %v and targets %v must be equal [batch, classes]", logits.Shape(), targets.Shape())
 	}
-	var op G.Op
-	switch logits.Dtype() {
-	case tensor.Float32:
-		op = newXentOp[float32](s[0], s[1])
-	case tensor.Float64:
-		op = newXentOp[float64](s[0], s[1])
-	default:
-		return nil, errors.Errorf("cross-entropy: unsupported dtype %v", logits.Dtype())
-	}
-	loss, err := G.ApplyOp(op, logits, targets)
+	loss, err := ops.SoftmaxCrossEntropy(logits, targets)
 	return loss, errors.Wrap(err, "cross-entropy")
 }
 
@@ -126,9 +119,11 @@ func (MSE) Build(out, targets *G.Node) (*G.Node, error) {
 // that no exponent is positive and logits of ±1000 stay finite.
 //
 // Gorgonia's SoftMax/LogSoftMax take each row's max from the first element
-// of the whole tensor and overflow (GORGONIA.md item 3), its LogSumExp is
-// wrong (item 4), and Log(SoftMax(x)) is rewritten behind the caller's back
-// (item 2, gorgonia#569), so this is built from elementary ops.
+// of the whole tensor and overflow (docs/GORGONIA.md#softmax-overflows), its
+// LogSumExp is wrong (docs/GORGONIA.md#logsumexp-is-wrong), and
+// Log(SoftMax(x)) is rewritten behind the caller's back
+// (docs/GORGONIA.md#log-of-softmax-is-rewritten-in-place, gorgonia#569), so
+// this is built from elementary ops.
 func LogSoftmax(x *G.Node) (*G.Node, error) {
 	s := x.Shape()
 	if len(s) != 2 {

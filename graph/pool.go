@@ -3,6 +3,8 @@ package graph
 import (
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
+
+	"github.com/tapestry-ml/tapestry/graph/ops"
 )
 
 // MaxPool2D takes the maximum of each Kernel window of each channel:
@@ -44,41 +46,23 @@ func (p AvgPool2D) OutShape(in []int) ([]int, error) {
 	return poolOutShape("avg pool", p.Kernel, p.Stride, p.Pad, in)
 }
 
-// Forward implements Layer.
-func (p MaxPool2D) Forward(b *Builder, x *G.Node) (*G.Node, error) {
-	g, err := poolGeom("max pool", p.Kernel, p.Stride, p.Pad, x)
+// Forward implements Layer. The layer is our own op (ops.MaxPool2D).
+func (p MaxPool2D) Forward(_ *Builder, x *G.Node) (*G.Node, error) {
+	cfg, err := poolConfig("max pool", p.Kernel, p.Stride, p.Pad, x)
 	if err != nil {
 		return nil, err
 	}
-	var op G.Op
-	switch b.Dtype() {
-	case Float32:
-		op = newMaxPoolOp[float32](g)
-	case Float64:
-		op = newMaxPoolOp[float64](g)
-	default:
-		return nil, errors.Errorf("max pool: unsupported dtype %v", b.Dtype())
-	}
-	y, err := G.ApplyOp(op, x)
+	y, err := ops.MaxPool2D(x, cfg)
 	return y, errors.Wrap(err, "max pool")
 }
 
-// Forward implements Layer.
-func (p AvgPool2D) Forward(b *Builder, x *G.Node) (*G.Node, error) {
-	g, err := poolGeom("avg pool", p.Kernel, p.Stride, p.Pad, x)
+// Forward implements Layer. The layer is our own op (ops.AvgPool2D).
+func (p AvgPool2D) Forward(_ *Builder, x *G.Node) (*G.Node, error) {
+	cfg, err := poolConfig("avg pool", p.Kernel, p.Stride, p.Pad, x)
 	if err != nil {
 		return nil, err
 	}
-	var op G.Op
-	switch b.Dtype() {
-	case Float32:
-		op = newAvgPoolOp[float32](g)
-	case Float64:
-		op = newAvgPoolOp[float64](g)
-	default:
-		return nil, errors.Errorf("avg pool: unsupported dtype %v", b.Dtype())
-	}
-	y, err := G.ApplyOp(op, x)
+	y, err := ops.AvgPool2D(x, cfg)
 	return y, errors.Wrap(err, "avg pool")
 }
 
@@ -109,13 +93,15 @@ func poolOutShape(what string, kernel, stride, pad [2]int, in []int) ([]int, err
 	return []int{in[0], (h-kernel[0])/s[0] + 1, (w-kernel[1])/s[1] + 1}, nil
 }
 
-func poolGeom(what string, kernel, stride, pad [2]int, x *G.Node) (convGeom, error) {
+// poolConfig checks a pooling layer against its input x and returns the
+// config of its op.
+func poolConfig(what string, kernel, stride, pad [2]int, x *G.Node) (ops.PoolConfig, error) {
 	xs := x.Shape()
 	if xs.Dims() != 4 {
-		return convGeom{}, errors.Errorf("%s: input %v is not [batch, C, H, W]", what, xs)
+		return ops.PoolConfig{}, errors.Errorf("%s: input %v is not [batch, C, H, W]", what, xs)
 	}
 	if _, err := poolOutShape(what, kernel, stride, pad, xs[1:]); err != nil {
-		return convGeom{}, err
+		return ops.PoolConfig{}, err
 	}
-	return newConvGeom(xs[0], xs[1], xs[2], xs[3], kernel, poolStride(kernel, stride), pad), nil
+	return ops.PoolConfig{Kernel: kernel, Stride: poolStride(kernel, stride), Pad: pad}, nil
 }

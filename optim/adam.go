@@ -15,8 +15,8 @@ import "math"
 // which is PyTorch's form of w −= lr·m̂/(√v̂ + ε). The bias corrections are
 // computed once per step in float64.
 //
-// Gorgonia's AdamW never changes the weights (GORGONIA.md item 11); this one
-// does.
+// Gorgonia's AdamW never changes the weights (solvers.go:1694,
+// docs/GORGONIA.md#adamw-never-changes-the-weights); this one does.
 //
 // State: "<name>.m/<param>" and "<name>.v/<param>", the first and second
 // moment estimates.

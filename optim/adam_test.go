@@ -48,9 +48,10 @@ func TestAdamSteps(t *testing.T) {
 	})
 }
 
-// TestAdamWDecaysWeights contrasts GORGONIA.md item 11, whose AdamW leaves
-// the weights unchanged: with zero gradients, AdamW's moments stay zero and
-// the update is the decay alone, w·(1 − lr·wd) each step.
+// TestAdamWDecaysWeights contrasts Gorgonia's AdamW, which leaves the
+// weights unchanged (docs/GORGONIA.md#adamw-never-changes-the-weights):
+// with zero gradients, AdamW's moments stay zero and the update is the
+// decay alone, w·(1 − lr·wd) each step.
 func TestAdamWDecaysWeights(t *testing.T) {
 	for _, dt := range dtypes {
 		opt, _ := New(Config{Name: "adamw", WeightDecay: 0.5})

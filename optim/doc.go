@@ -11,17 +11,18 @@
 //
 // Optimizers update the parameter tensors in place from the gradient tensors
 // that Gorgonia's tape machine binds, then zero the gradients, which Gorgonia
-// would otherwise accumulate across runs (GORGONIA.md item 7). Gorgonia's own
+// would otherwise accumulate across runs
+// (docs/GORGONIA.md#gradients-accumulate-across-runs). Gorgonia's own
 // solvers are not used: their AdamW never changes the weights, WithBatchSize
-// scales the gradients twice, and their state cannot be saved (GORGONIA.md
-// item 11). Here an optimizer's state is named tensors (State) and a step
-// count (Steps), so a checkpoint can save them and training can resume
-// exactly.
+// scales the gradients twice, and their state cannot be saved
+// (docs/GORGONIA.md#adamw-never-changes-the-weights). Here an optimizer's
+// state is named tensors (State) and a step count (Steps), so a checkpoint
+// can save them and training can resume exactly.
 //
 // The update rules are PyTorch 1.13's, so results can be compared with it.
 // Float32 parameters are updated in float32 arithmetic, float64 ones in
 // float64; after its first Step an optimizer does not allocate. A Step on
-// large parameters is split over GOMAXPROCS goroutines in fixed spans of
-// elements (parallel.go); the results are the same bits whatever the number
-// of processors.
+// large parameters is split over GOMAXPROCS goroutines (the shared workers
+// of internal/pool) in fixed spans of elements (parallel.go); the results
+// are the same bits whatever the number of processors.
 package optim

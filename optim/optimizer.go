@@ -21,7 +21,8 @@ type NamedTensor struct {
 // Optimizer updates parameters in place from their gradients.
 //
 // Gorgonia's tape machine adds each run's gradients to the stored ones
-// (GORGONIA.md item 7), so Step zeroes every gradient after using it.
+// (docs/GORGONIA.md#gradients-accumulate-across-runs), so Step zeroes every
+// gradient after using it.
 //
 // To resume training exactly: New with the saved Config, Init with the same
 // parameters, copy the saved values into the tensors State returns (in place:

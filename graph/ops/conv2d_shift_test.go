@@ -1,4 +1,4 @@
-package graph
+package ops
 
 import (
 	"math"
@@ -34,7 +34,7 @@ func TestShiftedConvMatchesIm2col(t *testing.T) {
 	}
 }
 
-func testShifted[T opFloat](t *testing.T, g convGeom, out int, tol float64) {
+func testShifted[T Float](t *testing.T, g convGeom, out int, tol float64) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	rnd := func(n int) []T {
 		v := make([]T, n)
@@ -90,7 +90,7 @@ func testShifted[T opFloat](t *testing.T, g convGeom, out int, tol float64) {
 	shiftClose(t, "dx", dx, dxRef, tol)
 }
 
-func shiftClose[T opFloat](t *testing.T, what string, got, want []T, tol float64) {
+func shiftClose[T Float](t *testing.T, what string, got, want []T, tol float64) {
 	t.Helper()
 	for i := range want {
 		g, w := float64(got[i]), float64(want[i])

@@ -1,4 +1,4 @@
-package graph
+package ops
 
 import "gonum.org/v1/gonum/blas"
 
@@ -40,7 +40,7 @@ func (g convGeom) tapOffset(t int) int { return (t/g.KW)*g.W + t%g.KW }
 
 // tapWeights copies w [Out, C, KH, KW] into wt [KH·KW, Out, C], so that each
 // tap's weights are a row-major matrix.
-func tapWeights[T opFloat](g convGeom, out int, w, wt []T) {
+func tapWeights[T Float](g convGeom, out int, w, wt []T) {
 	taps := g.KH * g.KW
 	for o := range out {
 		for c := range g.C {
@@ -55,7 +55,7 @@ func tapWeights[T opFloat](g convGeom, out int, w, wt []T) {
 // widen writes the output gradient of one image, dy [Out, OH, OW], into
 // wide [Out, L] at the wide positions of the real outputs. The other
 // positions are never written, so a buffer made zeroed keeps them zero.
-func widen[T opFloat](g convGeom, out int, dy, wide []T) {
+func widen[T Float](g convGeom, out int, dy, wide []T) {
 	L, P := g.wideLen(), g.outPlane()
 	for o := range out {
 		for oh := range g.OH {
@@ -66,7 +66,7 @@ func widen[T opFloat](g convGeom, out int, dy, wide []T) {
 
 // shiftForward computes one image's output y [Out, OH, OW] from x [C, H, W]
 // and the tap weights, through wide [Out, L], adding bias if it is not nil.
-func shiftForward[T opFloat](gemm gemmFunc[T], g convGeom, out int, wt, x, bias, wide, y []T) {
+func shiftForward[T Float](gemm gemmFunc[T], g convGeom, out int, wt, x, bias, wide, y []T) {
 	L, HW, C := g.wideLen(), g.H*g.W, g.C
 	for t := range g.KH * g.KW {
 		var beta T
@@ -93,7 +93,7 @@ func shiftForward[T opFloat](gemm gemmFunc[T], g convGeom, out int, wt, x, bias,
 
 // shiftWeightGrad adds (beta = 1) or writes (beta = 0) one image's weight
 // gradient into acc [KH·KW, Out, C] from x and its widened dy.
-func shiftWeightGrad[T opFloat](gemm gemmFunc[T], g convGeom, out int, x, dyWide []T, beta T, acc []T) {
+func shiftWeightGrad[T Float](gemm gemmFunc[T], g convGeom, out int, x, dyWide []T, beta T, acc []T) {
 	L, HW, C := g.wideLen(), g.H*g.W, g.C
 	for t := range g.KH * g.KW {
 		gemm(blas.NoTrans, blas.Trans, out, C, L, 1, dyWide, L, x[g.tapOffset(t):], HW, beta, acc[t*out*C:(t+1)*out*C], C)
@@ -102,7 +102,7 @@ func shiftWeightGrad[T opFloat](gemm gemmFunc[T], g convGeom, out int, x, dyWide
 
 // shiftInputGrad writes one image's input gradient dx [C, H, W] from the tap
 // weights and its widened dy.
-func shiftInputGrad[T opFloat](gemm gemmFunc[T], g convGeom, out int, wt, dyWide, dx []T) {
+func shiftInputGrad[T Float](gemm gemmFunc[T], g convGeom, out int, wt, dyWide, dx []T) {
 	clear(dx)
 	L, HW, C := g.wideLen(), g.H*g.W, g.C
 	for t := range g.KH * g.KW {

@@ -1,11 +1,10 @@
-package graph
+package ops
 
 import (
 	"math"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 )
 
 // TestReLUByHand checks the forward pass and the gradient on values either
@@ -16,16 +15,14 @@ func TestReLUByHand(t *testing.T) {
 	x := []float64{-2, -0.5, 0, 0.5, 3, -1e-30}
 	wantY := []float64{0, 0, 0, 0.5, 3, 0}
 	wantDx := []float64{0, 0, 3, 4, 5, 0}
-	for _, dt := range []tensor.Dtype{Float32, Float64} {
+	for _, dt := range dtypes {
 		t.Run(dt.String(), func(t *testing.T) {
 			g := G.NewGraph()
-			xt := tensor.New(tensor.Of(dt), tensor.WithShape(2, 3))
-			opTestFill(t, xt, x)
-			wt := tensor.New(tensor.Of(dt), tensor.WithShape(2, 3))
-			opTestFill(t, wt, []float64{1, 2, 3, 4, 5, 6})
-			xn := G.NewTensor(g, dt, 2, G.WithShape(2, 3), G.WithName("x"), G.WithValue(xt))
-			wn := G.NewTensor(g, dt, 2, G.WithShape(2, 3), G.WithName("w"), G.WithValue(wt))
-			y, err := ReLU{}.Forward(nil, xn)
+			shape := []int{2, 3}
+			xn := G.NewTensor(g, dt, 2, G.WithShape(shape...), G.WithName("x"), G.WithValue(tensorOf(dt, shape, x)))
+			wn := G.NewTensor(g, dt, 2, G.WithShape(shape...), G.WithName("w"),
+				G.WithValue(tensorOf(dt, shape, []float64{1, 2, 3, 4, 5, 6})))
+			y, err := ReLU(xn)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -40,12 +37,12 @@ func TestReLUByHand(t *testing.T) {
 			if err := vm.RunAll(); err != nil {
 				t.Fatal(err)
 			}
-			opTestClose(t, toFloat64s(yv.(*tensor.Dense)), wantY, 0)
+			sameBits(t, float64s(t, yv), wantY)
 			dx, err := xn.Grad()
 			if err != nil {
 				t.Fatal(err)
 			}
-			opTestClose(t, toFloat64s(dx.(*tensor.Dense)), wantDx, 0)
+			sameBits(t, float64s(t, dx), wantDx)
 		})
 	}
 }

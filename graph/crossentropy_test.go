@@ -138,18 +138,3 @@ func TestCrossEntropyGradientScaled(t *testing.T) {
 		t.Errorf("gradient mismatch %.3g at %s", res.MaxRelErr, res.Worst)
 	}
 }
-
-// TestCrossEntropyOpsHashApart: losses over different shapes or dtypes
-// hash differently (GORGONIA.md item 1).
-func TestCrossEntropyOpsHashApart(t *testing.T) {
-	ops := []interface{ Hashcode() uint32 }{
-		newXentOp[float32](4, 3), newXentOp[float32](3, 4), newXentOp[float64](4, 3),
-	}
-	seen := map[uint32]int{}
-	for i, op := range ops {
-		if j, ok := seen[op.Hashcode()]; ok {
-			t.Errorf("ops %d and %d hash alike", j, i)
-		}
-		seen[op.Hashcode()] = i
-	}
-}

@@ -1,4 +1,4 @@
-package graph
+package ops
 
 import (
 	"math/rand/v2"

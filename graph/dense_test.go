@@ -109,47 +109,6 @@ func TestDenseShapesChecked(t *testing.T) {
 	}
 }
 
-// TestDenseOpsDoNotMerge: two dense layers of the same shape on the same
-// input are two nodes (their ops hash the layer name: GORGONIA.md item 1),
-// and so are ops that differ only in batch, bias or dtype.
-func TestDenseOpsDoNotMerge(t *testing.T) {
-	params := NewParams(Float64)
-	for _, name := range []string{"a", "b"} {
-		for _, spec := range (Dense{Name: name, In: 3, Out: 2}).Params() {
-			if _, err := params.Add(spec, rand.New(rand.NewPCG(1, 2))); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	b := NewBuilder(params, 4, false)
-	x, _ := b.Input("x", []int{3})
-	ya, err := Dense{Name: "a", In: 3, Out: 2}.Forward(b, x)
-	if err != nil {
-		t.Fatal(err)
-	}
-	yb, err := Dense{Name: "b", In: 3, Out: 2}.Forward(b, x)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ya == yb {
-		t.Error("two dense layers merged into one node")
-	}
-	ops := []interface{ Hashcode() uint32 }{
-		newDenseOp[float32]("a", 4, 3, 2, true),
-		newDenseOp[float32]("b", 4, 3, 2, true),
-		newDenseOp[float32]("a", 5, 3, 2, true),
-		newDenseOp[float32]("a", 4, 3, 2, false),
-		newDenseOp[float64]("a", 4, 3, 2, true),
-	}
-	seen := map[uint32]int{}
-	for i, op := range ops {
-		if j, ok := seen[op.Hashcode()]; ok {
-			t.Errorf("ops %d and %d hash alike", j, i)
-		}
-		seen[op.Hashcode()] = i
-	}
-}
-
 // TestTrainingRunAllocatesNoTensor is the allocation promise of our ops:
 // after the first run, a training run of Dense, ReLU, Dropout and the
 // cross-entropy allocates no tensor. The smallest tensor of this network
