@@ -74,7 +74,7 @@ func (Tanh) Forward(_ *Builder, x *G.Node) (*G.Node, error) {
 }
 
 // Activations lists the names Activation accepts.
-var Activations = []string{"relu", "leaky_relu", "sigmoid", "tanh", "linear"}
+var Activations = []string{"relu", "leaky_relu", "sigmoid", "tanh", "gelu", "silu", "swish", "softplus", "linear"}
 
 // Activation returns the activation layer of that name; "linear" is
 // Identity.
@@ -88,8 +88,14 @@ func Activation(name string) (Layer, error) {
 		return Sigmoid{}, nil
 	case "tanh":
 		return Tanh{}, nil
+	case "gelu":
+		return GELU{}, nil
+	case "silu", "swish":
+		return SiLU{}, nil
+	case "softplus":
+		return Softplus{}, nil
 	case "linear":
 		return Identity{}, nil
 	}
-	return nil, errors.Errorf("unknown activation %q (want one of %v)", name, Activations)
+	return nil, errors.Errorf("unknown activation %.20q (want one of %v)", name, Activations)
 }

@@ -97,21 +97,90 @@ func (CrossEntropy) Build(logits, targets *G.Node) (*G.Node, error) {
 	return loss, errors.Wrap(err, "cross-entropy")
 }
 
-// Build implements Loss.
+// Build implements Loss: ops.PointLoss.
 func (MSE) Build(out, targets *G.Node) (*G.Node, error) {
+	return pointLoss("mse", out, targets, ops.PointLossConfig{Kind: "mse"})
+}
+
+// MAE is the mean absolute error (1/N) Σ |x − y|, as PyTorch's L1Loss.
+type MAE struct{}
+
+// Huber is the mean Huber loss with threshold Delta, as PyTorch's
+// HuberLoss: ½(x − y)² near the target, Delta·(|x − y| − ½Delta) beyond
+// Delta, so that outliers pull linearly. If Delta is 0, 1 is used.
+type Huber struct{ Delta float64 }
+
+// SigmoidCrossEntropy is the binary cross-entropy of sigmoid(x) against
+// targets in [0, 1], each output an independent yes/no (binary or
+// multi-label classification), averaged over every output, as PyTorch's
+// BCEWithLogitsLoss: computed from the logits as max(x, 0) − x·y +
+// log1p(e^−|x|), so that it never takes the log of 0.
+type SigmoidCrossEntropy struct{}
+
+// Build implements Loss: ops.PointLoss.
+func (MAE) Build(out, targets *G.Node) (*G.Node, error) {
+	return pointLoss("mae", out, targets, ops.PointLossConfig{Kind: "mae"})
+}
+
+func (h Huber) delta() float64 {
+	if h.Delta == 0 {
+		return 1
+	}
+	return h.Delta
+}
+
+// Build implements Loss: ops.PointLoss.
+func (h Huber) Build(out, targets *G.Node) (*G.Node, error) {
+	return pointLoss("huber", out, targets, ops.PointLossConfig{Kind: "huber", Delta: h.delta()})
+}
+
+// Build implements Loss: ops.PointLoss.
+func (SigmoidCrossEntropy) Build(out, targets *G.Node) (*G.Node, error) {
+	return pointLoss("sigmoid cross-entropy", out, targets, ops.PointLossConfig{Kind: "sigmoid"})
+}
+
+func pointLoss(what string, out, targets *G.Node, cfg ops.PointLossConfig) (*G.Node, error) {
 	if !out.Shape().Eq(targets.Shape()) {
-		return nil, errors.Errorf("mse: outputs %v and targets %v differ in shape", out.Shape(), targets.Shape())
+		return nil, errors.Errorf("%s: outputs %v and targets %v differ in shape", what, out.Shape(), targets.Shape())
 	}
-	diff, err := G.Sub(out, targets)
-	if err != nil {
-		return nil, errors.Wrap(err, "mse")
+	loss, err := ops.PointLoss(out, targets, cfg)
+	return loss, errors.Wrap(err, what)
+}
+
+// Labels implements Loss: the targets are values.
+func (MAE) Labels() bool { return false }
+
+// Labels implements Loss: the targets are values.
+func (Huber) Labels() bool { return false }
+
+// Labels implements Loss: the targets are values in [0, 1], one per
+// output (a one-output model can be fed 0/1 labels by its source).
+func (SigmoidCrossEntropy) Labels() bool { return false }
+
+// Check implements Loss: any output shape.
+func (MAE) Check([]int) error { return nil }
+
+// Check implements Loss: any output shape, and a positive Delta.
+func (h Huber) Check([]int) error {
+	if d := h.delta(); !(d > 0) || math.IsInf(d, 1) {
+		return errors.Errorf("huber: delta %v must be a positive number", h.Delta)
 	}
-	sq, err := G.Square(diff)
-	if err != nil {
-		return nil, errors.Wrap(err, "mse")
+	return nil
+}
+
+// Check implements Loss: any output shape.
+func (SigmoidCrossEntropy) Check([]int) error { return nil }
+
+// Probabilities implements Classifier: each output's sigmoid.
+func (SigmoidCrossEntropy) Probabilities(out []float64, _ int) {
+	for i, x := range out {
+		if x >= 0 {
+			out[i] = 1 / (1 + math.Exp(-x))
+		} else {
+			e := math.Exp(x)
+			out[i] = e / (1 + e)
+		}
 	}
-	loss, err := G.Mean(sq)
-	return loss, errors.Wrap(err, "mse")
 }
 
 // LogSoftmax returns log softmax(x) along the last axis of a [batch, n]

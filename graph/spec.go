@@ -240,9 +240,13 @@ func init() {
 		"conv2d": Conv2D{}, "max_pool2d": MaxPool2D{}, "avg_pool2d": AvgPool2D{}, "batch_norm": BatchNorm{},
 		"layer_norm": LayerNorm{}, "global_avg_pool2d": GlobalAvgPool2D{}, "rescale": Rescale{},
 		"residual": Residual{}, "concat": Concat{}, "merge": Merge{},
+		"gelu": GELU{}, "silu": SiLU{}, "softplus": Softplus{},
 	} {
 		RegisterLayer(name, l)
 	}
 	RegisterLoss("cross_entropy", CrossEntropy{})
 	RegisterLoss("mse", MSE{})
+	RegisterLoss("mae", MAE{})
+	RegisterLoss("huber", Huber{})
+	RegisterLoss("sigmoid_cross_entropy", SigmoidCrossEntropy{})
 }

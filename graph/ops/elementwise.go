@@ -53,6 +53,12 @@ const (
 	elemReLU     elemKernel = iota // dst = relu(a)
 	elemReLUGrad                   // dst = b where a ≥ 0, else 0
 	elemMul                        // dst = a⊙b
+	elemGELU                       // dst = gelu(a)
+	elemGELUGrad                   // dst = b·gelu'(a)
+	elemSiLU                       // dst = silu(a)
+	elemSiLUGrad                   // dst = b·silu'(a)
+	elemSoftplus                   // dst = softplus(a)
+	elemSoftplusGrad               // dst = b·softplus'(a)
 )
 
 // elemwise runs an elementwise kernel over the workers, each part on its
@@ -84,6 +90,10 @@ func (e *elemwise[T]) RunPart(k int) {
 		reluBackward(dst, a, e.b[lo:hi])
 	case elemMul:
 		mulInto(dst, a, e.b[lo:hi])
+	case elemGELU, elemSiLU, elemSoftplus:
+		smoothForward(e.kernel, dst, a)
+	case elemGELUGrad, elemSiLUGrad, elemSoftplusGrad:
+		smoothBackward(e.kernel, dst, a, e.b[lo:hi])
 	}
 }
 
