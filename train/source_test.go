@@ -99,3 +99,57 @@ func (s *ruleSource) Fill(i int, b *datasets.Batch) (int, error) {
 	}
 	return n, nil
 }
+
+// lineSource is n examples of 3 inputs with the value y = 2·x0 − x1 + 0.5
+// (a regression), or with Binary set the label (y > 0.5) as a 0/1 target.
+type lineSource struct {
+	x, y   []float32
+	batch  int
+	binary bool
+	order  []int
+}
+
+func newLineSource(seed uint64, n, batch int, binary bool) *lineSource {
+	rng := rand.New(rand.NewPCG(seed, 77))
+	s := &lineSource{x: make([]float32, n*3), y: make([]float32, n), batch: batch, binary: binary, order: make([]int, n)}
+	for i := range n {
+		for j := range 3 {
+			s.x[i*3+j] = float32(rng.NormFloat64())
+		}
+		s.y[i] = 2*s.x[i*3] - s.x[i*3+1] + 0.5
+		if binary {
+			s.y[i] = 0
+			if 2*s.x[i*3]-s.x[i*3+1] > 0.5 {
+				s.y[i] = 1
+			}
+		}
+		s.order[i] = i
+	}
+	return s
+}
+
+func (s *lineSource) Len() int       { return (len(s.y) + s.batch - 1) / s.batch }
+func (s *lineSource) Size(i int) int { return min(s.batch, len(s.y)-i*s.batch) }
+func (s *lineSource) Shuffle(rng *rand.Rand) {
+	for i := range s.order {
+		s.order[i] = i
+	}
+	rng.Shuffle(len(s.order), func(i, j int) { s.order[i], s.order[j] = s.order[j], s.order[i] })
+}
+
+func (s *lineSource) Fill(i int, b *datasets.Batch) (int, error) {
+	n := s.Size(i)
+	for k, e := range s.order[i*s.batch : i*s.batch+n] {
+		copy(b.Inputs[0][k*3:k*3+3], s.x[e*3:e*3+3])
+		b.Targets[k] = s.y[e]
+	}
+	return n, nil
+}
+
+// funcSource wraps a source, letting a test change what Fill writes.
+type funcSource struct {
+	datasets.Source
+	fill func(i int, b *datasets.Batch) (int, error)
+}
+
+func (s funcSource) Fill(i int, b *datasets.Batch) (int, error) { return s.fill(i, b) }
