@@ -1,0 +1,23 @@
+// Package tabular turns a CSV file into training data: the columns typed,
+// numbers standardized and text one-hot encoded with statistics of the
+// training rows alone, the task (classification or regression) read off the
+// target column, and an Encoder that is saved with the model so that a row
+// to predict is encoded the same way and the model's output decoded.
+//
+// The shortest use:
+//
+//	t, err := tabular.Read("houses.csv")
+//	train, test, err := tabular.SplitRows(t.Len(), 0.2, rand.New(rand.NewPCG(seed, 0)))
+//	enc, err := tabular.Fit(t, train, tabular.Config{Target: "price"})
+//	d, err := enc.Encode(t, train) // a *datasets.Dataset: features [n, enc.Width()]
+//	batches, err := d.Batches(64, false)
+//	meta, err := json.Marshal(enc) // store with the checkpoint
+//	x, err := enc.EncodeRow(map[string]string{"rooms": "3", "town": "Leeds"})
+//	price, err := enc.Value(float64(out[0])) // the model's standardized output
+//
+// Nothing is guessed silently. A missing value (an empty cell, NA, N/A,
+// NaN, null or ?) is an error, not imputed; so is a category or class the
+// training rows did not have. Every error about a cell names the file, the
+// line as an editor counts it (a quoted field may span lines) and the
+// column.
+package tabular
