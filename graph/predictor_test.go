@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"math"
 	"math/rand/v2"
 	"sync"
 	"testing"
@@ -56,4 +57,55 @@ func TestPredictorConcurrent(t *testing.T) {
 	if len(p.pool) > 3 {
 		t.Errorf("%d programs pooled, want at most 3", len(p.pool))
 	}
+}
+
+// TestModelPredictConcurrent: Model.Predict and Probabilities from many
+// goroutines at once, with batch sizes that make the model compile new
+// programs while others run (run it with -race), give the single-threaded
+// results.
+func TestModelPredictConcurrent(t *testing.T) {
+	m, err := NewModel(smallArch(), Float32, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(2, 2))
+	x := make([]float32, 40*6)
+	for i := range x {
+		x[i] = float32(rng.NormFloat64())
+	}
+	// The references, computed one example at a time.
+	want := make([]float64, 0, 40*3)
+	for i := 0; i < 40; i++ {
+		y, err := m.Predict(x[i*6 : i*6+6])
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, y...)
+	}
+	var wg sync.WaitGroup
+	for g := 0; g < 16; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			n := 1 + (g*7)%40 // sizes 1 … 40: new programs compile as others run
+			for rep := 0; rep < 5; rep++ {
+				got, err := m.Predict(x[:n*6])
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				for i, v := range got {
+					if math.Abs(v-want[i]) > 1e-6 {
+						t.Errorf("goroutine %d: output %d = %v, want %v", g, i, v, want[i])
+						return
+					}
+				}
+				if _, err := m.Probabilities(x[:n*6]); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
 }

@@ -57,7 +57,9 @@ type Trainer struct {
 	OnStep func(StepInfo)
 	// OnEpoch, if not nil, is called after every epoch and its callbacks,
 	// once its figures are in History; an error stops training and is
-	// returned by Fit.
+	// returned by Fit. A checkpoint to resume from is taken here (or after
+	// an interruption): when Fit ends normally, callbacks such as
+	// EarlyStopping may then put other weights back.
 	OnEpoch func(EpochStats) error
 	// Meta is extra metadata written into every checkpoint the trainer
 	// makes (a run's options, say). Restore does not change it: the

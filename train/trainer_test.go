@@ -26,7 +26,7 @@ func ruleArch() graph.Arch {
 
 // newTrainer makes a fresh model (seed stream 1) and a trainer with Adam
 // and a cosine schedule over 4 epochs.
-func newTrainer(t *testing.T, epochs int) *train.Trainer {
+func newTrainer(t *testing.T, epochs int, callbacks ...train.Callback) *train.Trainer {
 	t.Helper()
 	m, err := graph.NewModel(ruleArch(), graph.Float32, rand.New(rand.NewPCG(7, 1)))
 	if err != nil {
@@ -36,7 +36,7 @@ func newTrainer(t *testing.T, epochs int) *train.Trainer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, err := train.New(m, opt, train.Config{Batch: 20, Epochs: epochs, Seed: 7, Schedule: optim.Cosine{Epochs: 4}})
+	tr, err := train.New(m, opt, train.Config{Batch: 20, Epochs: epochs, Seed: 7, Schedule: optim.Cosine{Epochs: 4}, Callbacks: callbacks})
 	if err != nil {
 		t.Fatal(err)
 	}
