@@ -43,6 +43,10 @@ const (
 	metaSumV1   = "tensors.sha256"
 )
 
+// ErrNotCheckpoint is the cause of Load's error for a safetensors file that
+// is not a tapestry checkpoint (a PyTorch state_dict, say).
+var ErrNotCheckpoint = errors.New("not a tapestry checkpoint")
+
 // A Checkpoint is a model's architecture, parameters and buffers plus what
 // resuming its training needs: optimizer state and free-form metadata (the
 // trainer's position and generator states, a run's options). On disk it is
@@ -201,7 +205,7 @@ func Load(path string) (*Checkpoint, error) {
 func fromFile(f *safetensors.File) (*Checkpoint, error) {
 	md := f.Metadata
 	if md[metaFormat] != Format {
-		return nil, errors.Errorf("not a tapestry checkpoint (format %s, want %q)", quote(md[metaFormat]), Format)
+		return nil, errors.Wrapf(ErrNotCheckpoint, "format %s, want %q", quote(md[metaFormat]), Format)
 	}
 	v, err := strconv.Atoi(md[metaVersion])
 	if err != nil || v < 1 || v > Version {

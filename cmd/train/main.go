@@ -89,6 +89,9 @@ func parseFlags(args []string, stderr io.Writer) (Options, map[string]bool, erro
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	o := Defaults(probe.Model)
+	if probe.CSV != "" && probe.Eval == "" {
+		o = TabularDefaults()
+	}
 	fs = newFlagSet(&o, io.Discard)
 	_ = fs.Parse(args) // the same arguments parsed once already
 	return o, set, nil
@@ -109,14 +112,16 @@ func dispatch(ctx context.Context, o Options, set map[string]bool, stdout, stder
 	}
 	switch {
 	case o.Eval != "":
-		if err := refuseNumbers(set, "-eval", "the checkpoint says what the model is"); err != nil {
+		if err := refuseNumbers(set, "-eval", "the checkpoint says how it was trained", "model", "csv", "test-csv"); err != nil {
 			return err
 		}
 		if set["dot"] {
 			return usageError{errors.New("-dot cannot be given with -eval: it writes the training graph")}
 		}
-		_, err := Eval(ctx, o, stdout)
-		return err
+		if !set["model"] {
+			o.Model = ""
+		}
+		return Eval(ctx, o, stdout)
 	case o.Resume != "":
 		if err := refuseNumbers(set, "-resume", "a resumed run keeps its checkpoint's settings", "epochs"); err != nil {
 			return err
@@ -128,6 +133,9 @@ func dispatch(ctx context.Context, o Options, set map[string]bool, stdout, stder
 	default:
 		if err := o.Numbers.Validate(); err != nil {
 			return usageError{err}
+		}
+		if o.tabular() && (set["data"] || set["download"] || set["mirrors"]) {
+			return usageError{errors.New("-data, -download and -mirrors find MNIST; a -csv run reads its file")}
 		}
 	}
 	_, err := Run(ctx, o, stdout, stderr)

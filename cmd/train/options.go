@@ -58,7 +58,40 @@ type Numbers struct {
 	// InitFrom, if set, is a safetensors file of PyTorch state_dict
 	// tensors that replaces the initial weights.
 	InitFrom string `json:"init_from,omitempty"`
+	// WeightDecay is the optimizer's weight decay (L2 for adam and sgd,
+	// decoupled for adamw); 0 is the optimizer's default.
+	WeightDecay float64 `json:"weight_decay,omitempty"`
+	// Patience, if positive, stops training when the validation loss has
+	// not improved for that many epochs, and puts back the weights of the
+	// best epoch (train.EarlyStopping).
+	Patience int `json:"patience,omitempty"`
+
+	// A tabular run trains an MLP on a CSV file instead of MNIST.
+
+	// CSV is the file to train on: a header row, then one example a row.
+	CSV string `json:"csv,omitempty"`
+	// Target names the column to predict.
+	Target string `json:"target,omitempty"`
+	// Task is "" (inferred: a text column, or integers with at most 20
+	// values, is a classification; anything else a regression),
+	// "classify" or "regress".
+	Task string `json:"task,omitempty"`
+	// TestCSV is the file to test on. If TestCSV is "", a seeded 20% of
+	// CSV's rows is held out.
+	TestCSV string `json:"test_csv,omitempty"`
+	// Hidden are the sizes of the MLP's hidden layers; an empty list is
+	// none (a logistic or linear regression). If Hidden is nil, the run
+	// chooses among Candidates by cross-validation on its training rows.
+	Hidden []int `json:"hidden"`
+	// ValFraction is the part of the training rows held out for
+	// validation (early stopping, best.safetensors); 0 is none.
+	ValFraction float64 `json:"val_fraction,omitempty"`
+	// Dropout is the rate of a dropout after each hidden layer; 0 is none.
+	Dropout float64 `json:"dropout,omitempty"`
 }
+
+// tabular reports whether the settings are a tabular run's.
+func (n Numbers) tabular() bool { return n.CSV != "" }
 
 // IO are the settings that do not change the numbers.
 type IO struct {
@@ -115,6 +148,30 @@ func (n *Numbers) flags(fs *flag.FlagSet) {
 	fs.IntVar(&n.Val, "val", n.Val, "training images held out for validation (0: none)")
 	fs.IntVar(&n.Limit, "limit", n.Limit, "train on only the first N training images (quick runs; 0: all)")
 	fs.StringVar(&n.InitFrom, "init-from", n.InitFrom, "start from PyTorch state_dict weights in this safetensors file")
+	fs.Float64Var(&n.WeightDecay, "weight-decay", n.WeightDecay, "weight decay of the optimizer (0: its default)")
+	fs.IntVar(&n.Patience, "patience", n.Patience, "stop when the validation loss has not improved for N epochs, keeping the best weights (0: never)")
+	fs.Func("warmup", "steps over which the learning rate ramps up linearly (default 0)", func(s string) error {
+		var v int
+		err := intFlag(s, &v)
+		n.Schedule.WarmupSteps = int64(v)
+		return err
+	})
+	fs.StringVar(&n.CSV, "csv", n.CSV, "train an MLP on this CSV file (header row; -target names the column to predict) instead of MNIST")
+	fs.StringVar(&n.Target, "target", n.Target, "the CSV column to predict")
+	fs.StringVar(&n.Task, "task", n.Task, "classify or regress (default: inferred from the target column)")
+	fs.StringVar(&n.TestCSV, "test-csv", n.TestCSV, "CSV file to test on (default: a seeded 20% of -csv's rows)")
+	fs.Func("hidden", "comma-separated sizes of the MLP's hidden layers, for -csv; \"\" for none; auto (the default): "+
+		"chosen by 5-fold cross-validation among "+candidateNames(), func(s string) error {
+		if s == "auto" {
+			n.Hidden = nil
+			return nil
+		}
+		h, err := parseInts(s)
+		n.Hidden = h
+		return err
+	})
+	fs.Float64Var(&n.ValFraction, "val-fraction", n.ValFraction, "part of the training rows held out for validation, for -csv")
+	fs.Float64Var(&n.Dropout, "dropout", n.Dropout, "rate of a dropout after each hidden layer, for -csv")
 }
 
 // flags declares the flags of the I/O settings, bound to o's fields.
@@ -141,6 +198,9 @@ func (o *IO) flags(fs *flag.FlagSet) {
 // same run ended at 97.96%, which is why the decay is on); "cnn" batch 64,
 // 12 epochs (99.39%); "lenet5" batch 128, 12 epochs.
 func Defaults(model string) Options {
+	if model == tabularModel {
+		return TabularDefaults()
+	}
 	n := Numbers{Model: model, Seed: 1, Val: 5000, Optimizer: "adam", Schedule: optim.ScheduleConfig{Name: "cosine"}}
 	switch model {
 	case "cnn":
@@ -155,31 +215,90 @@ func Defaults(model string) Options {
 	return Options{Numbers: n, IO: IO{BLAS: "tapestry"}}
 }
 
+// tabularModel is the model of a tabular run: an MLP sized by the data.
+const tabularModel = "tabular-mlp"
+
+// TabularDefaults returns the settings of a tabular run: an MLP whose hidden
+// layers are chosen by cross-validation (Candidates), Adam 1e-3, batch 32, up
+// to 300 epochs with early stopping (patience 30) on 20% of the training
+// rows.
+func TabularDefaults() Options {
+	n := Numbers{Model: tabularModel, Seed: 1, Optimizer: "adam", Epochs: 300, Batch: 32,
+		ValFraction: 0.2, Patience: 30}
+	return Options{Numbers: n, IO: IO{BLAS: "tapestry"}}
+}
+
 // Validate reports the first bad setting, before any work is done.
 func (n Numbers) Validate() error {
-	known := false
-	for _, m := range models.Presets {
-		known = known || m == n.Model
+	if n.tabular() {
+		if err := n.validateTabular(); err != nil {
+			return err
+		}
+	} else if err := n.validateMNIST(); err != nil {
+		return err
 	}
 	switch {
-	case !known:
-		return errors.Errorf("unknown model %q (want one of %s)", n.Model, strings.Join(models.Presets, ", "))
 	case n.Epochs < 1:
 		return errors.Errorf("epochs %d must be at least 1", n.Epochs)
 	case n.Batch < 1:
 		return errors.Errorf("batch size %d must be at least 1", n.Batch)
 	case math.IsNaN(n.LR) || math.IsInf(n.LR, 0) || n.LR < 0:
 		return errors.Errorf("learning rate %v must be a positive number", n.LR)
-	case n.Val < 0 || n.Val >= 60000:
-		return errors.Errorf("validation size %d must be in [0, 60000)", n.Val)
-	case n.Limit < 0:
-		return errors.Errorf("limit %d must not be negative", n.Limit)
+	case n.Patience < 0:
+		return errors.Errorf("patience %d must not be negative", n.Patience)
 	}
 	if _, err := optim.New(n.optimizer()); err != nil {
 		return err
 	}
 	if _, err := optim.NewSchedule(n.schedule()); err != nil {
 		return err
+	}
+	return nil
+}
+
+func (n Numbers) validateTabular() error {
+	switch {
+	case n.Model != tabularModel:
+		return errors.Errorf("-model %s: a -csv run trains an MLP sized by the data (-hidden sets its layers)", n.Model)
+	case n.Target == "":
+		return errors.New("-csv needs -target, the column to predict")
+	case n.Task != "" && n.Task != "classify" && n.Task != "regress":
+		return errors.Errorf("task %.20q, want classify or regress", n.Task)
+	case !(n.Dropout >= 0 && n.Dropout < 1):
+		return errors.Errorf("dropout %v must be in [0, 1)", n.Dropout)
+	case !(n.ValFraction >= 0 && n.ValFraction < 1):
+		return errors.Errorf("validation fraction %v must be in [0, 1)", n.ValFraction)
+	case n.Val != 0 || n.Limit != 0 || n.InitFrom != "":
+		return errors.New("-val, -limit and -init-from are for MNIST runs, not -csv ones (-val-fraction holds out validation rows)")
+	case n.Patience > 0 && n.ValFraction == 0:
+		return errors.New("-patience needs validation rows (-val-fraction > 0)")
+	}
+	for i, h := range n.Hidden {
+		if h < 1 {
+			return errors.Errorf("hidden layer %d has size %d, must be at least 1", i+1, h)
+		}
+	}
+	return nil
+}
+
+func (n Numbers) validateMNIST() error {
+	if n.Target != "" || n.Task != "" || n.TestCSV != "" || n.Hidden != nil || n.ValFraction != 0 || n.Dropout != 0 {
+		return errors.New("-target, -task, -test-csv, -hidden, -val-fraction and -dropout are for -csv runs")
+	}
+	if n.Patience > 0 && n.Val == 0 {
+		return errors.New("-patience needs a validation set (-val > 0)")
+	}
+	known := false
+	for _, m := range models.Presets {
+		known = known || m == n.Model
+	}
+	switch {
+	case !known:
+		return errors.Errorf("unknown model %.20q (want one of %s)", n.Model, strings.Join(models.Presets, ", "))
+	case n.Val < 0 || n.Val >= 60000:
+		return errors.Errorf("validation size %d must be in [0, 60000)", n.Val)
+	case n.Limit < 0:
+		return errors.Errorf("limit %d must not be negative", n.Limit)
 	}
 	return nil
 }
@@ -195,13 +314,36 @@ func (o IO) Validate() error {
 	return nil
 }
 
+func ints(v []int) string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = strconv.Itoa(x)
+	}
+	return strings.Join(s, ",")
+}
+
+func parseInts(s string) ([]int, error) {
+	if s == "" {
+		return []int{}, nil
+	}
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		v, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil {
+			return nil, errors.Errorf("%.20q is not a list of integers", s)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
 // optimizer is the optimizer's config: its name and base rate.
 func (n Numbers) optimizer() optim.Config {
 	lr := n.LR
 	if lr == 0 {
 		lr = optim.DefaultLR(n.Optimizer)
 	}
-	return optim.Config{Name: n.Optimizer, LR: lr}
+	return optim.Config{Name: n.Optimizer, LR: lr, WeightDecay: n.WeightDecay}
 }
 
 // schedule is the schedule's config, with a cosine schedule spanning the

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"strings"
 	"time"
 
 	"github.com/pkg/errors"
@@ -16,8 +17,8 @@ import (
 
 	"github.com/tapestry-ml/tapestry/blas"
 	"github.com/tapestry-ml/tapestry/checkpoint"
-	"github.com/tapestry-ml/tapestry/datasets"
 	"github.com/tapestry-ml/tapestry/datasets/mnist"
+	"github.com/tapestry-ml/tapestry/datasets/tabular"
 	"github.com/tapestry-ml/tapestry/graph"
 	"github.com/tapestry-ml/tapestry/models"
 	"github.com/tapestry-ml/tapestry/optim"
@@ -28,10 +29,15 @@ import (
 type Result struct {
 	// Epochs holds every epoch of the run, including those done before a
 	// resume.
-	Epochs       []train.EpochStats
-	TestCorrect  int
-	TestTotal    int
-	TestAccuracy float64
+	Epochs []train.EpochStats
+	// Test is the evaluation on the test set; for a tabular regression its
+	// metrics are in the target's unit (TestLine says them).
+	Test        *train.Report
+	TestCorrect int
+	TestTotal   int
+	// TestLine is the last line printed: "test accuracy: 98.37%
+	// (9837/10000)", or "test mse: 0.0213  mae: 0.1107  r2: 0.8412".
+	TestLine string
 	// Dir is the run folder.
 	Dir string
 }
@@ -41,10 +47,12 @@ const metaOptions = "train.options"
 
 // Run trains and evaluates as o says, in four phases: prepare the data,
 // build (or restore) the model and its trainer, fit, and finish (curves,
-// export, test). Progress goes to stderr (a bar when stderr is a terminal,
-// a line per epoch otherwise); the last line on stdout is "test accuracy: 98.37% (9837/10000)". When ctx
-// is cancelled (SIGINT), the step in flight finishes, last.safetensors is
-// written, and the error says how to resume.
+// export, test), for MNIST or, with o.CSV, for a CSV file. Progress goes to
+// stderr (a bar when stderr is a terminal, a line per epoch otherwise); the
+// last line on stdout is "test accuracy: 98.37% (9837/10000)" (or a
+// regression's "test mse: …  mae: …  r2: …"). When ctx is cancelled
+// (SIGINT), the step in flight finishes, last.safetensors is written, and
+// the error says how to resume.
 //
 // A resumed run's numbers come from its checkpoint (only Epochs may be
 // given, to train further); either way they are validated first.
@@ -74,17 +82,24 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (*Result, err
 		return nil, err
 	}
 	defer stopProfile()
-	data, err := prepareData(ctx, o, stderr)
+	saved, err := savedEncoder(ck)
+	if err != nil {
+		return nil, errors.Wrapf(err, "resuming from %s", o.Resume)
+	}
+	data, err := prepareData(ctx, &o, saved, stderr)
 	if err != nil {
 		return nil, err
 	}
-	tr, err := buildTrainer(o, ck)
+	tr, err := buildTrainer(o, ck, data)
 	if err != nil {
 		return nil, err
 	}
 	defer tr.Close()
 	run, err := openRunDir(o, tr, ck != nil)
 	if err != nil {
+		return nil, err
+	}
+	if err := run.writeRows(data); err != nil {
 		return nil, err
 	}
 	if err := fit(ctx, o, tr, data, run, stderr); err != nil {
@@ -137,52 +152,6 @@ func startProfile(path string) (stop func(), err error) {
 	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
-// data is a run's MNIST: the training images (after the validation split
-// and the limit), the held-out validation images (nil without), the test
-// images, and their batches.
-type data struct {
-	train, val, test    *mnist.Dataset
-	trainB, valB, testB *mnist.Batches
-}
-
-// prepareData finds (or downloads) MNIST, loads it, holds out the
-// validation images and cuts the sets into batches.
-func prepareData(ctx context.Context, o Options, stderr io.Writer) (*data, error) {
-	dir, err := dataDir(ctx, o.IO, stderr)
-	if err != nil {
-		return nil, err
-	}
-	full, err := mnist.Load(dir, mnist.Train)
-	if err != nil {
-		return nil, err
-	}
-	d := &data{}
-	if d.test, err = mnist.Load(dir, mnist.Test); err != nil {
-		return nil, err
-	}
-	if d.train, d.val, err = full.Split(o.Val); err != nil {
-		return nil, err
-	}
-	if o.Limit > 0 && o.Limit < d.train.Len() {
-		d.train = d.train.Subset(0, o.Limit)
-	}
-	if o.Batch > d.train.Len() {
-		return nil, errors.Errorf("batch size %d is larger than the %d training images", o.Batch, d.train.Len())
-	}
-	if d.trainB, err = mnist.NewBatches(d.train, o.Batch, true); err != nil {
-		return nil, err
-	}
-	if d.val != nil {
-		if d.valB, err = mnist.NewBatches(d.val, 1000, false); err != nil {
-			return nil, err
-		}
-	}
-	if d.testB, err = mnist.NewBatches(d.test, 1000, false); err != nil {
-		return nil, err
-	}
-	return d, nil
-}
-
 func dataDir(ctx context.Context, o IO, stderr io.Writer) (string, error) {
 	if o.Download {
 		var progress io.Writer
@@ -198,12 +167,15 @@ func dataDir(ctx context.Context, o IO, stderr io.Writer) (string, error) {
 // architecture), its weights (fresh from the seed, from PyTorch weights, or
 // the checkpoint's), the optimizer and schedule, and the trainer; a
 // checkpoint also restores the trainer's position and generator states.
-func buildTrainer(o Options, ck *checkpoint.Checkpoint) (*train.Trainer, error) {
+func buildTrainer(o Options, ck *checkpoint.Checkpoint, d *data) (*train.Trainer, error) {
 	var arch graph.Arch
 	var err error
-	if ck != nil {
+	switch {
+	case ck != nil:
 		arch, err = models.ArchOf(ck)
-	} else {
+	case d.enc != nil:
+		arch, err = tabularArch(o, d.enc)
+	default:
 		arch, err = models.Preset(o.Model)
 	}
 	if err != nil {
@@ -228,7 +200,11 @@ func buildTrainer(o Options, ck *checkpoint.Checkpoint) (*train.Trainer, error) 
 	if err != nil {
 		return nil, err
 	}
-	tr, err := train.New(model, opt, train.Config{Batch: o.Batch, Epochs: o.Epochs, Seed: o.Seed, Schedule: sched})
+	cfg := train.Config{Batch: o.Batch, Epochs: o.Epochs, Seed: o.Seed, Schedule: sched}
+	if o.Patience > 0 {
+		cfg.Callbacks = []train.Callback{&train.EarlyStopping{Patience: o.Patience, RestoreBest: true}}
+	}
+	tr, err := train.New(model, opt, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -237,6 +213,13 @@ func buildTrainer(o Options, ck *checkpoint.Checkpoint) (*train.Trainer, error) 
 		return nil, errors.Wrap(err, "encoding the options")
 	}
 	tr.Meta = map[string]string{metaOptions: string(opts)}
+	if d.enc != nil {
+		enc, err := json.Marshal(d.enc)
+		if err != nil {
+			return nil, errors.Wrap(err, "encoding the tabular encoder")
+		}
+		tr.Meta[metaEncoder] = string(enc)
+	}
 	if ck != nil {
 		if err := tr.Restore(ck); err != nil {
 			return nil, errors.Wrapf(err, "resuming from %s", o.Resume)
@@ -255,19 +238,15 @@ func fit(ctx context.Context, o Options, tr *train.Trainer, d *data, run *runDir
 		}
 	}
 	pos := tr.Position()
-	fmt.Fprintf(stderr, "%s: %d parameters; training on %d images, validating on %d, batch %d, %s lr %g, epochs %d..%d; run folder %s\n",
-		o.Model, tr.Model.Params.Count(), d.train.Len(), lenOf(d.val), o.Batch, o.Optimizer,
+	fmt.Fprintf(stderr, "%s: %d parameters; training on %d examples, validating on %d, batch %d, %s lr %g, epochs %d..%d; run folder %s\n",
+		o.Model, tr.Model.Params.Count(), d.trainN, d.valN, o.Batch, o.Optimizer,
 		tr.Optimizer.Config().LR, pos.Epoch+1, o.Epochs, run.dir)
 	tr.OnStep = progress(stderr, o.Epochs, o.onStep)
 	tr.OnEpoch = func(s train.EpochStats) error {
 		fmt.Fprintln(stderr, FormatEpoch(s, o.Epochs))
 		return run.epochDone(tr, s)
 	}
-	var val datasets.Source
-	if d.valB != nil {
-		val = d.valB
-	}
-	err := tr.Fit(ctx, d.trainB, val)
+	err := tr.Fit(ctx, d.train, d.val)
 	last := filepath.Join(run.dir, "last.safetensors")
 	if errors.Is(err, train.ErrInterrupted) {
 		if tr.Position().Batch > 0 {
@@ -301,7 +280,7 @@ func progress(stderr io.Writer, epochs int, hook func(train.StepInfo)) func(trai
 }
 
 // finish draws the curves, exports the weights if asked, and evaluates on
-// the test images.
+// the test set.
 func finish(o Options, tr *train.Trainer, d *data, run *runDir, stdout, stderr io.Writer) (*Result, error) {
 	if err := run.curves(tr.History()); err != nil {
 		fmt.Fprintf(stderr, "warning: %v\n", err)
@@ -312,37 +291,43 @@ func finish(o Options, tr *train.Trainer, d *data, run *runDir, stdout, stderr i
 		}
 	}
 	began := time.Now()
-	r, err := train.Evaluate(tr.Model, d.testB)
+	r, err := train.Evaluate(tr.Model, d.test)
 	if err != nil {
 		return nil, errors.Wrap(err, "testing")
 	}
-	correct, total := r.Correct(), r.N
-	fmt.Fprintf(stderr, "evaluated %d test images in %.1fs\n", total, time.Since(began).Seconds())
-	fmt.Fprintln(stdout, FormatAccuracy(correct, total))
-	return &Result{Epochs: tr.History(), TestCorrect: correct, TestTotal: total,
-		TestAccuracy: float64(correct) / float64(total), Dir: run.dir}, nil
+	fmt.Fprintf(stderr, "evaluated %d test examples in %.1fs\n", r.N, time.Since(began).Seconds())
+	res := &Result{Epochs: tr.History(), Test: r, Dir: run.dir}
+	res.TestLine, res.TestCorrect, res.TestTotal = testLine(r, d.enc)
+	fmt.Fprintln(stdout, res.TestLine)
+	return res, nil
 }
 
-// FormatAccuracy is the last line of a run: "test accuracy: 98.37% (9837/10000)".
+// testLine is the last line of a run: "test accuracy: 98.37% (9837/10000)"
+// for a classifier; for a regression "test mse: 0.0213  mae: 0.1107  r2:
+// 0.8412", in the target's unit when an encoder standardized it.
+func testLine(r *train.Report, enc *tabular.Encoder) (line string, correct, total int) {
+	if r.Predicted != nil {
+		return FormatAccuracy(r.Correct(), r.N), r.Correct(), r.N
+	}
+	std := 1.0
+	if enc != nil && enc.Target().Task == tabular.Regress {
+		std = enc.Target().Std
+	}
+	m := r.Metrics
+	return fmt.Sprintf("test mse: %.4f  mae: %.4f  r2: %.4f", m["mse"]*std*std, m["mae"]*std, m["r2"]), 0, r.N
+}
+
+// FormatAccuracy is the last line of a classifier's run: "test accuracy:
+// 98.37% (9837/10000)".
 func FormatAccuracy(correct, total int) string {
 	return fmt.Sprintf("test accuracy: %.2f%% (%d/%d)", 100*float64(correct)/float64(total), correct, total)
 }
 
-// FormatEpoch is the per-epoch progress line.
+// FormatEpoch is the per-epoch progress line: the losses and metrics, the
+// time and the speed.
 func FormatEpoch(s train.EpochStats, epochs int) string {
-	val := ""
-	if v, ok := s.Val["accuracy"]; ok {
-		val = fmt.Sprintf("  val acc %.2f%%", 100*v)
-	}
-	return fmt.Sprintf("epoch %d/%d  loss %.4f  train acc %.2f%%%s  %.1fs  %.0f samples/s",
-		s.Epoch, epochs, s.TrainLoss, 100*s.Train["accuracy"], val, s.Seconds, s.SamplesPerSec)
-}
-
-func lenOf(d *mnist.Dataset) int {
-	if d == nil {
-		return 0
-	}
-	return d.Len()
+	line := strings.TrimPrefix(s.String(), fmt.Sprintf("epoch %d", s.Epoch))
+	return fmt.Sprintf("epoch %d/%d%s  %.1fs  %.0f samples/s", s.Epoch, epochs, line, s.Seconds, s.SamplesPerSec)
 }
 
 // isTerminal reports whether w is a character device (a terminal).

@@ -21,19 +21,55 @@ import (
 type runDir struct {
 	dir   string
 	model string
-	// bestVal is the best validation accuracy so far, whose checkpoint is
-	// best.safetensors.
-	bestVal float64
+	// metric is what best.safetensors is chosen by and curves.png draws:
+	// "accuracy" for a classifier (higher is better), else "loss".
+	metric string
+	// best is the best validation figure so far, whose checkpoint is
+	// best.safetensors; seen says there is one.
+	best float64
+	seen bool
+}
+
+// better reports whether s's validation figure beats the best so far.
+func (r *runDir) better(s train.EpochStats) (float64, bool) {
+	v, ok := s.Get("val_" + r.metric)
+	if !ok || math.IsNaN(v) {
+		return 0, false
+	}
+	if !r.seen {
+		return v, true
+	}
+	if r.metric == "loss" {
+		return v, v < r.best
+	}
+	return v, v > r.best
+}
+
+// writeRows writes rows.json, a tabular run's row numbers of each set (0
+// for the first row after the header), so that another tool can be measured
+// on the same split (bench/peers/tabular_baseline.py).
+func (r *runDir) writeRows(d *data) error {
+	if d.enc == nil {
+		return nil
+	}
+	b, err := json.Marshal(map[string][]int{"train": d.rows.Train, "validation": d.rows.Validation, "test": d.rows.Test})
+	if err != nil {
+		return errors.Wrap(err, "encoding rows.json")
+	}
+	return writeFile(filepath.Join(r.dir, "rows.json"), append(b, '\n'))
 }
 
 // openRunDir creates the run folder (checking that it can be written before
 // any training) and writes config.json: a new run's, or for a resumed run
 // config.resume-<time>.json beside the first.
 func openRunDir(o Options, tr *train.Trainer, resumed bool) (*runDir, error) {
-	r := &runDir{dir: o.Out, model: o.Model, bestVal: math.Inf(-1)}
+	r := &runDir{dir: o.Out, model: o.Model, metric: "loss"}
+	if tr.Model.Arch.Loss.Labels() {
+		r.metric = "accuracy"
+	}
 	for _, h := range tr.History() {
-		if v, ok := h.Val["accuracy"]; ok && v > r.bestVal {
-			r.bestVal = v
+		if v, ok := r.better(h); ok {
+			r.best, r.seen = v, true
 		}
 	}
 	if r.dir == "" {
@@ -81,8 +117,8 @@ func (r *runDir) epochDone(tr *train.Trainer, s train.EpochStats) error {
 	if err := tr.Save(filepath.Join(r.dir, "last.safetensors")); err != nil {
 		return err
 	}
-	if v, ok := s.Val["accuracy"]; ok && v > r.bestVal {
-		r.bestVal = v
+	if v, ok := r.better(s); ok {
+		r.best, r.seen = v, true
 		return tr.Save(filepath.Join(r.dir, "best.safetensors"))
 	}
 	return nil
@@ -105,16 +141,25 @@ func (r *runDir) record(hist []train.EpochStats) error {
 
 // curves draws the loss and accuracy of every epoch into curves.png.
 func (r *runDir) curves(hist []train.EpochStats) error {
+	metric := "accuracy"
+	if r.metric == "loss" {
+		metric = "r2"
+	}
 	pts := make([]report.Epoch, len(hist))
 	for i, h := range hist {
-		val, ok := h.Val["accuracy"]
-		if !ok {
-			val = math.NaN()
-		}
-		pts[i] = report.Epoch{Epoch: h.Epoch, TrainLoss: h.TrainLoss, ValLoss: h.ValLoss, TrainMetric: h.Train["accuracy"], ValMetric: val}
+		pts[i] = report.Epoch{Epoch: h.Epoch, TrainLoss: h.TrainLoss, ValLoss: h.ValLoss,
+			TrainMetric: figure(h, "train_"+metric), ValMetric: figure(h, "val_"+metric)}
 	}
-	return report.WriteCurvesPNG(filepath.Join(r.dir, "curves.png"), pts, "accuracy", "tapestry "+r.model)
+	return report.WriteCurvesPNG(filepath.Join(r.dir, "curves.png"), pts, metric, "tapestry "+r.model)
 }
 
 // writeFile replaces path with data atomically.
 func writeFile(path string, data []byte) error { return fileio.WriteFile(path, data, 0o644) }
+
+// figure is a named figure of an epoch, NaN when it has none.
+func figure(s train.EpochStats, name string) float64 {
+	if v, ok := s.Get(name); ok {
+		return v
+	}
+	return math.NaN()
+}
