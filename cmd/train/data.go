@@ -36,7 +36,7 @@ const (
 )
 
 // metaEncoder is the checkpoint metadata key of a tabular run's encoder.
-const metaEncoder = "tabular.encoder"
+const metaEncoder = tabular.MetaKey
 
 // prepareData reads the run's data: MNIST, or the CSV file of a tabular
 // run. A resumed tabular run passes the encoder it saved, which the data

@@ -99,6 +99,26 @@ func TestEndToEnd(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(evalDir, "confusion.png")); err != nil {
 		t.Errorf("-eval: %v", err)
 	}
+
+	// The PyTorch export of the final weights evaluates, given its
+	// architecture, as the last checkpoint does; a tapestry checkpoint
+	// refuses -model.
+	lastLine := func(args ...string) string {
+		out.Reset()
+		if code := run(context.Background(), args, &out, &errb); code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errb.String())
+		}
+		l := strings.Split(strings.TrimSpace(out.String()), "\n")
+		return l[len(l)-1]
+	}
+	torch := lastLine("-eval", export, "-model", "mlp", "-quiet", "-out", t.TempDir())
+	if want := lastLine("-eval", filepath.Join(dir, "last.safetensors"), "-quiet", "-out", t.TempDir()); torch != want {
+		t.Errorf("-eval of the PyTorch export: %q, of last.safetensors: %q", torch, want)
+	}
+	errb.Reset()
+	if code := run(context.Background(), []string{"-eval", filepath.Join(dir, "best.safetensors"), "-model", "cnn"}, &out, &errb); code != 2 {
+		t.Errorf("-model with a tapestry checkpoint: exit %d (%s), want 2", code, errb.String())
+	}
 }
 
 // TestHelperMain runs main when TAPESTRY_TRAIN_MAIN is set, so that

@@ -311,3 +311,7 @@ func meanStd(v []float64) (mean, std float64) {
 	}
 	return mean, math.Sqrt(ss / float64(len(v)))
 }
+
+// MetaKey is the checkpoint metadata key under which an encoder is saved
+// with its model (as JSON), by cmd/train and for cmd/predict.
+const MetaKey = "tabular.encoder"

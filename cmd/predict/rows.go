@@ -1,0 +1,97 @@
+package main
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/pkg/errors"
+
+	"github.com/tapestry-ml/tapestry/checkpoint"
+	"github.com/tapestry-ml/tapestry/datasets/tabular"
+	"github.com/tapestry-ml/tapestry/graph"
+)
+
+// predictRows predicts every row of a CSV file with a tabular model and
+// writes row,class,probability or row,value lines; a row that cannot be
+// encoded (a missing column, an unseen category, a missing value) is
+// reported and skipped.
+func predictRows(m *graph.Model, ck *checkpoint.Checkpoint, model, path string, stdout, stderr io.Writer) int {
+	enc, err := encoderOf(ck)
+	if err != nil {
+		fmt.Fprintf(stderr, "predict: %s: %v\n", model, err)
+		return 1
+	}
+	t, err := tabular.Read(path)
+	if err != nil {
+		fmt.Fprintf(stderr, "predict: %v\n", err)
+		return 1
+	}
+	w := csv.NewWriter(stdout)
+	classify := enc.Target().Task == tabular.Classify
+	if classify {
+		_ = w.Write([]string{"row", enc.Target().Name, "probability"})
+	} else {
+		_ = w.Write([]string{"row", enc.Target().Name})
+	}
+	code := 0
+	for r := 0; r < t.Len(); r++ {
+		rec, err := predictRow(m, enc, t.Fields(r), classify)
+		if err != nil {
+			fmt.Fprintf(stderr, "predict: %s line %d: %v\n", path, t.Line(r, 0), err)
+			code = 1
+			continue
+		}
+		_ = w.Write(append([]string{strconv.Itoa(r + 1)}, rec...))
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		fmt.Fprintf(stderr, "predict: writing the predictions: %v\n", err)
+		return 1
+	}
+	return code
+}
+
+// predictRow returns the prediction of one row: the class and its
+// probability, or the value in the target's unit.
+func predictRow(m *graph.Model, enc *tabular.Encoder, fields map[string]string, classify bool) ([]string, error) {
+	x, err := enc.EncodeRow(fields)
+	if err != nil {
+		return nil, err
+	}
+	if !classify {
+		y, err := m.Predict(x)
+		if err != nil {
+			return nil, err
+		}
+		v, err := enc.Value(y[0])
+		return []string{strconv.FormatFloat(v, 'g', 6, 64)}, err
+	}
+	p, err := m.Probabilities(x)
+	if err != nil {
+		return nil, err
+	}
+	best := 0
+	for i, v := range p {
+		if v > p[best] {
+			best = i
+		}
+	}
+	class, err := enc.Class(best)
+	return []string{class, strconv.FormatFloat(p[best], 'f', 4, 64)}, err
+}
+
+// encoderOf returns the encoder a tabular run saved in its checkpoint.
+func encoderOf(ck *checkpoint.Checkpoint) (*tabular.Encoder, error) {
+	s, ok := ck.Meta[tabular.MetaKey]
+	if !ok {
+		return nil, errors.New("not a model trained with cmd/train -csv (it has no tabular encoder); predict images with it instead")
+	}
+	enc := new(tabular.Encoder)
+	if err := json.Unmarshal([]byte(s), enc); err != nil {
+		return nil, errors.Wrapf(err, "metadata field %s", tabular.MetaKey)
+	}
+	return enc, nil
+}

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// writeTable writes n rows of two numbers and a colour; the class is the
+// sign of x − y + (colour = red), the value 3x − 2y + 0.5·(red) + noise.
+func writeTable(t *testing.T, n int) string {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(9, 9))
+	var b strings.Builder
+	b.WriteString("x,y,colour,class,value\n")
+	for i := 0; i < n; i++ {
+		x, y := rng.NormFloat64(), rng.NormFloat64()
+		colour, red := "blue", 0.0
+		if rng.IntN(2) == 0 {
+			colour, red = "red", 1
+		}
+		class := "no"
+		if x-y+red > 0.5 {
+			class = "yes"
+		}
+		fmt.Fprintf(&b, "%.4f,%.4f,%s,%s,%.4f\n", x, y, colour, class, 3*x-2*y+0.5*red+0.1*rng.NormFloat64())
+	}
+	path := filepath.Join(t.TempDir(), "table.csv")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func runOK(t *testing.T, args ...string) string {
+	t.Helper()
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), args, &out, &errb); code != 0 {
+		t.Fatalf("%v: exit %d: %s", args, code, errb.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	return lines[len(lines)-1]
+}
+
+// TestCSVClassification trains on a CSV file (hidden layers chosen by
+// cross-validation), then evaluates the checkpoint on the file with -eval.
+func TestCSVClassification(t *testing.T) {
+	csv, dir := writeTable(t, 300), t.TempDir()
+	last := runOK(t, "-csv", csv, "-target", "class", "-out", dir, "-epochs", "60", "-quiet")
+	m := regexp.MustCompile(`^test accuracy: (\d+\.\d\d)% \((\d+)/60\)$`).FindStringSubmatch(last)
+	if m == nil {
+		t.Fatalf("last line %q", last)
+	}
+	if acc, _ := strconv.ParseFloat(m[1], 64); acc < 85 {
+		t.Errorf("accuracy %s%% on a nearly linear rule", m[1])
+	}
+	for _, f := range []string{"config.json", "metrics.jsonl", "last.safetensors", "best.safetensors", "curves.png", "rows.json"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("run folder: %v", err)
+		}
+	}
+	ev := runOK(t, "-eval", filepath.Join(dir, "best.safetensors"), "-csv", csv, "-out", t.TempDir())
+	if !regexp.MustCompile(`^test accuracy: \d+\.\d\d% \(\d+/300\)$`).MatchString(ev) {
+		t.Errorf("-eval last line %q", ev)
+	}
+}
+
+// TestCSVRegression: a float target is a regression; the last line gives
+// the test MSE, MAE and R² in the target's unit.
+func TestCSVRegression(t *testing.T) {
+	csv := writeTable(t, 300)
+	last := runOK(t, "-csv", csv, "-target", "value", "-hidden", "", "-out", t.TempDir(), "-quiet")
+	m := regexp.MustCompile(`^test mse: (\d+\.\d{4})  mae: (\d+\.\d{4})  r2: (-?\d\.\d{4})$`).FindStringSubmatch(last)
+	if m == nil {
+		t.Fatalf("last line %q", last)
+	}
+	// The noise has variance 0.01 of a target of variance ≈ 13.
+	if mse, _ := strconv.ParseFloat(m[1], 64); mse > 0.1 {
+		t.Errorf("test mse %v", mse)
+	}
+	if r2, _ := strconv.ParseFloat(m[3], 64); r2 < 0.99 {
+		t.Errorf("test r2 %v", r2)
+	}
+}
+
+// TestCSVResumeIsExact: 3 epochs and a resume to 6 are the 6 straight.
+func TestCSVResumeIsExact(t *testing.T) {
+	csv := writeTable(t, 200)
+	args := []string{"-csv", csv, "-target", "value", "-hidden", "8", "-patience", "0", "-quiet"}
+	straight, parted := t.TempDir(), t.TempDir()
+	want := runOK(t, append(args, "-epochs", "6", "-out", straight)...)
+	runOK(t, append(args, "-epochs", "3", "-out", parted)...)
+	got := runOK(t, "-resume", filepath.Join(parted, "last.safetensors"), "-epochs", "6", "-quiet")
+	if got != want {
+		t.Errorf("resumed %q, straight %q", got, want)
+	}
+	a, _ := os.ReadFile(filepath.Join(straight, "metrics.jsonl"))
+	b, _ := os.ReadFile(filepath.Join(parted, "metrics.jsonl"))
+	strip := regexp.MustCompile(`"(seconds|samples_per_s)":[^,}]*`)
+	if sa, sb := strip.ReplaceAllString(string(a), ""), strip.ReplaceAllString(string(b), ""); sa != sb {
+		t.Errorf("metrics differ:\n%s\n%s", sa, sb)
+	}
+}
+
+// TestFlagsAModeDoesNotUse are refused, never ignored.
+func TestFlagsAModeDoesNotUse(t *testing.T) {
+	csv := writeTable(t, 40)
+	for _, args := range [][]string{
+		{"-csv", csv},                                      // no target
+		{"-csv", csv, "-target", "class", "-val", "10"},    // MNIST's -val
+		{"-csv", csv, "-target", "class", "-model", "cnn"}, // the model is the data's MLP
+		{"-csv", csv, "-target", "class", "-data", "."},    // MNIST's folder
+		{"-target", "class"},                               // no -csv
+		{"-hidden", "8"},
+		{"-eval", "x.safetensors", "-epochs", "3"},
+		{"-eval", "x.safetensors", "-init-from", "y.safetensors"},
+		{"-eval", "x.safetensors", "-dot", "g.dot"},
+		{"-resume", "x.safetensors", "-hidden", "8"},
+		{"-csv", csv, "-target", "class", "-task", "guess"},
+	} {
+		var out, errb bytes.Buffer
+		if code := run(context.Background(), args, &out, &errb); code != 2 || errb.Len() == 0 {
+			t.Errorf("%v: exit %d (%q), want 2 and a message", args, code, errb.String())
+		}
+	}
+}
