@@ -113,7 +113,7 @@ func TestCSVResumeIsExact(t *testing.T) {
 func TestFlagsAModeDoesNotUse(t *testing.T) {
 	csv := writeTable(t, 40)
 	for _, args := range [][]string{
-		{"-csv", csv},                                      // no target
+		{"-csv", csv}, // no target
 		{"-csv", csv, "-target", "class", "-val", "10"},    // MNIST's -val
 		{"-csv", csv, "-target", "class", "-model", "cnn"}, // the model is the data's MLP
 		{"-csv", csv, "-target", "class", "-data", "."},    // MNIST's folder

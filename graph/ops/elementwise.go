@@ -50,15 +50,15 @@ const elemwiseMinPart = 1 << 15
 type elemKernel int
 
 const (
-	elemReLU     elemKernel = iota // dst = relu(a)
-	elemReLUGrad                   // dst = b where a ≥ 0, else 0
-	elemMul                        // dst = a⊙b
-	elemGELU                       // dst = gelu(a)
-	elemGELUGrad                   // dst = b·gelu'(a)
-	elemSiLU                       // dst = silu(a)
-	elemSiLUGrad                   // dst = b·silu'(a)
-	elemSoftplus                   // dst = softplus(a)
-	elemSoftplusGrad               // dst = b·softplus'(a)
+	elemReLU         elemKernel = iota // dst = relu(a)
+	elemReLUGrad                       // dst = b where a ≥ 0, else 0
+	elemMul                            // dst = a⊙b
+	elemGELU                           // dst = gelu(a)
+	elemGELUGrad                       // dst = b·gelu'(a)
+	elemSiLU                           // dst = silu(a)
+	elemSiLUGrad                       // dst = b·silu'(a)
+	elemSoftplus                       // dst = softplus(a)
+	elemSoftplusGrad                   // dst = b·softplus'(a)
 )
 
 // elemwise runs an elementwise kernel over the workers, each part on its
