@@ -111,7 +111,7 @@ func TestConfigErrors(t *testing.T) {
 			"cnn: block 1: the convolution's 8×3×3 output is smaller than the 4×4 max pool"},
 		{Config{Blocks: []Block{{Out: 8}, {Out: 0}}}, "cnn: block 2: 0 output channels"},
 		{Config{Blocks: []Block{{Out: 8, Pool: "min"}}}, `cnn: block 1: pool "min"`},
-		{Config{Blocks: []Block{{Out: 8, Activation: "swish"}}}, `cnn: block 1: unknown activation "swish"`},
+		{Config{Blocks: []Block{{Out: 8, Activation: "mish"}}}, `cnn: block 1: unknown activation "mish"`},
 		{Config{Blocks: []Block{{Out: 8, Dropout: 1}}}, "cnn: block 1: dropout 1 must be in [0, 1)"},
 		{Config{Blocks: []Block{{Out: 8, Stride: -1}}}, "cnn: block 1: kernel 3, stride -1"},
 		{Config{}, "cnn: no convolution blocks"},

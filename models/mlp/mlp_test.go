@@ -50,7 +50,7 @@ func TestConfigValidation(t *testing.T) {
 		want string
 	}{
 		{Config{Hidden: []int{512, 0}}, "hidden layer 1 has size 0"},
-		{Config{Activation: "swish"}, `unknown activation "swish"`},
+		{Config{Activation: "mish"}, `unknown activation "mish"`},
 		{Config{Dropout: 1}, "dropout 1 must be in [0, 1)"},
 		{Config{Dropout: -0.1}, "dropout -0.1"},
 		{Config{Outputs: 1}, "at least 2 classes"},
