@@ -1,0 +1,77 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+
+	"github.com/tapestry-ml/tapestry/graph"
+)
+
+// TestServeConcurrently sends requests from 32 goroutines at once, each a
+// batch of its own size, to one model behind the handler, and checks every
+// answer against a direct prediction (run it with -race).
+func TestServeConcurrently(t *testing.T) {
+	net := graph.NewSequential(graph.Dense{Name: "fc1", In: 4, Out: 8}, graph.ReLU{}, graph.Dense{Name: "fc2", In: 8, Out: 3})
+	m, err := graph.NewModel(graph.Arch{Net: net, InShape: []int{4}}, graph.Float32, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(Handler(m))
+	defer srv.Close()
+	var wg sync.WaitGroup
+	for g := 0; g < 32; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(g), 7))
+			req := Request{Inputs: make([][]float32, 1+g%5)}
+			var flat []float32
+			for i := range req.Inputs {
+				req.Inputs[i] = []float32{float32(rng.NormFloat64()), float32(rng.NormFloat64()), 1, -1}
+				flat = append(flat, req.Inputs[i]...)
+			}
+			body, _ := json.Marshal(req)
+			resp, err := http.Post(srv.URL, "application/json", bytes.NewReader(body))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer resp.Body.Close()
+			var res Response
+			if err := json.NewDecoder(resp.Body).Decode(&res); err != nil || resp.StatusCode != 200 {
+				t.Errorf("status %d, %v, %+v", resp.StatusCode, err, res)
+				return
+			}
+			want, _ := m.Probabilities(flat)
+			for i, row := range res.Probabilities {
+				for j, p := range row {
+					if math.Abs(p-want[i*3+j]) > 1e-6 {
+						t.Errorf("goroutine %d: probability [%d][%d] = %v, want %v", g, i, j, p, want[i*3+j])
+					}
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	for _, c := range []struct {
+		body string
+		code int
+	}{{`{"inputs": [[1, 2]]}`, 400}, {`{"inputs": []}`, 400}, {`{"pixels": [[1]]}`, 400}, {`not json`, 400}} {
+		resp, err := http.Post(srv.URL, "application/json", bytes.NewReader([]byte(c.body)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var res Response
+		_ = json.NewDecoder(resp.Body).Decode(&res)
+		resp.Body.Close()
+		if resp.StatusCode != c.code || res.Error == "" {
+			t.Errorf("%s: status %d, %+v", c.body, resp.StatusCode, res)
+		}
+	}
+}
