@@ -152,6 +152,11 @@ func allFinite32(x []float32) bool {
 		}
 		x = x[1:]
 	}
+	if len(x) < 2 {
+		// No pair to read as one uint64; SliceData of what is left may
+		// point past its allocation (the race detector's checkptr says so).
+		return finite(x)
+	}
 	u := unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(x))), len(x)/2)
 	var a0, a1 uint64
 	for ; len(u) >= 2; u = u[2:] {

@@ -124,3 +124,25 @@ func TestClipGlobalNormPanicsOnBadMax(t *testing.T) {
 		}()
 	}
 }
+
+// TestAllFiniteShortAndUnaligned: a gradient of one or two elements, at any
+// alignment, is judged without reading past it (run with -race, whose
+// checkptr caught a one-element bias).
+func TestAllFiniteShortAndUnaligned(t *testing.T) {
+	buf := make([]float32, 8)
+	for off := 0; off < 4; off++ {
+		for n := 0; n <= 3; n++ {
+			x := buf[off : off+n]
+			if !allFinite32(x) {
+				t.Errorf("offset %d, %d elements: finite zeros judged not finite", off, n)
+			}
+			if n > 0 {
+				x[n-1] = float32(math.Inf(1))
+				if allFinite32(x) {
+					t.Errorf("offset %d, %d elements: +Inf judged finite", off, n)
+				}
+				x[n-1] = 0
+			}
+		}
+	}
+}
