@@ -231,93 +231,120 @@ func parseMetadata(dec *json.Decoder) (map[string]string, error) {
 	return metadata, closeObject(dec)
 }
 
+// rawEntry is a tensor's header fields as read, before they are checked.
+type rawEntry struct {
+	dtype   string
+	shape   []int64
+	offsets []uint64
+}
+
 // parseEntry reads one tensor's {"dtype", "shape", "data_offsets"} and checks it on
 // its own: known dtype, non-negative dims, offsets inside the buffer, and a byte range
 // exactly the size of the shape.
 func parseEntry(dec *json.Decoder, name string, bufLen uint64) (entry, error) {
-	e := entry{name: name}
-	if err := expectObject(dec); err != nil {
-		return e, err
+	raw, err := readEntry(dec)
+	if err != nil {
+		return entry{name: name}, err
 	}
-	var dtype string
-	var shape []int64
-	var offsets []uint64
+	return raw.check(name, bufLen)
+}
+
+// readEntry reads the fields of one tensor, each exactly once.
+func readEntry(dec *json.Decoder) (rawEntry, error) {
+	var r rawEntry
+	if err := expectObject(dec); err != nil {
+		return r, err
+	}
 	fields := [...]string{"dtype", "shape", "data_offsets"}
 	var seen [len(fields)]bool
 	for dec.More() {
 		key, err := nextKey(dec)
 		if err != nil {
-			return e, err
+			return r, err
 		}
 		i := slices.Index(fields[:], key)
 		if i < 0 {
-			return e, errors.Errorf("unknown field %q", key)
+			return r, errors.Errorf("unknown field %.40q", key)
 		}
 		if seen[i] {
-			return e, errors.Errorf("duplicate key %q", key)
+			return r, errors.Errorf("duplicate key %q", key)
 		}
 		seen[i] = true
-		switch key {
-		case "dtype":
-			tok, err := dec.Token()
-			if err != nil {
-				return e, invalidJSON(err)
-			}
-			var ok bool
-			if dtype, ok = tok.(string); !ok {
-				return e, errors.Errorf("dtype is %s, not a string", describe(tok))
-			}
-		case "shape":
-			if err := dec.Decode(&shape); err != nil {
-				return e, errors.Wrap(err, "shape")
-			}
-			if shape == nil {
-				return e, errors.New("shape is null, not an array")
-			}
-		case "data_offsets":
-			if err := dec.Decode(&offsets); err != nil {
-				return e, errors.Wrap(err, "data_offsets")
-			}
-			if offsets == nil {
-				return e, errors.New("data_offsets is null, not an array")
-			}
+		if err := r.readField(dec, key); err != nil {
+			return r, err
 		}
 	}
 	if err := closeObject(dec); err != nil {
-		return e, err
+		return r, err
 	}
 	for i, field := range fields {
 		if !seen[i] {
-			return e, errors.Errorf("missing %s", field)
+			return r, errors.Errorf("missing %s", field)
 		}
 	}
-	e.dtype = DType(dtype)
-	if e.dtype.Size() == 0 {
-		return e, errors.Errorf("unknown dtype %q", dtype)
+	return r, nil
+}
+
+// readField reads the value of one field.
+func (r *rawEntry) readField(dec *json.Decoder, key string) error {
+	switch key {
+	case "dtype":
+		tok, err := dec.Token()
+		if err != nil {
+			return invalidJSON(err)
+		}
+		var ok bool
+		if r.dtype, ok = tok.(string); !ok {
+			return errors.Errorf("dtype is %s, not a string", describe(tok))
+		}
+	case "shape":
+		if err := dec.Decode(&r.shape); err != nil {
+			return errors.Wrap(err, "shape")
+		}
+		if r.shape == nil {
+			return errors.New("shape is null, not an array")
+		}
+	case "data_offsets":
+		if err := dec.Decode(&r.offsets); err != nil {
+			return errors.Wrap(err, "data_offsets")
+		}
+		if r.offsets == nil {
+			return errors.New("data_offsets is null, not an array")
+		}
 	}
-	e.shape = make([]int, len(shape))
-	for i, d := range shape {
+	return nil
+}
+
+// check turns the fields into an entry: a known dtype, dimensions in range,
+// offsets inside the buffer spanning exactly the shape's bytes.
+func (r rawEntry) check(name string, bufLen uint64) (entry, error) {
+	e := entry{name: name, dtype: DType(r.dtype)}
+	if e.dtype.Size() == 0 {
+		return e, errors.Errorf("unknown dtype %.40q", r.dtype)
+	}
+	e.shape = make([]int, len(r.shape))
+	for i, d := range r.shape {
 		if d < 0 || uint64(d) > math.MaxInt {
-			return e, errors.Errorf("shape %v: dimension %d out of range", shape, d)
+			return e, errors.Errorf("shape %v: dimension %d out of range", r.shape, d)
 		}
 		e.shape[i] = int(d)
 	}
-	if len(offsets) != 2 {
-		return e, errors.Errorf("data_offsets %v: want [begin, end]", offsets)
+	if len(r.offsets) != 2 {
+		return e, errors.Errorf("data_offsets %v: want [begin, end]", r.offsets)
 	}
-	e.begin, e.end = offsets[0], offsets[1]
+	e.begin, e.end = r.offsets[0], r.offsets[1]
 	if e.begin > e.end {
-		return e, errors.Errorf("data_offsets %v: begin after end", offsets)
+		return e, errors.Errorf("data_offsets %v: begin after end", r.offsets)
 	}
 	if e.end > bufLen {
-		return e, errors.Errorf("data_offsets %v: past the end of the %d-byte data buffer", offsets, bufLen)
+		return e, errors.Errorf("data_offsets %v: past the end of the %d-byte data buffer", r.offsets, bufLen)
 	}
 	n, err := byteLen(e.dtype, e.shape)
 	if err != nil {
 		return e, err
 	}
 	if n != e.end-e.begin {
-		return e, errors.Errorf("%s shape %v needs %d bytes, data_offsets %v span %d", dtype, shape, n, offsets, e.end-e.begin)
+		return e, errors.Errorf("%s shape %v needs %d bytes, data_offsets %v span %d", r.dtype, r.shape, n, r.offsets, e.end-e.begin)
 	}
 	return e, nil
 }

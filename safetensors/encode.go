@@ -40,30 +40,63 @@ func Encode(w io.Writer, f *File) error {
 // encodeHeader checks f and returns its JSON header, padded with spaces to a multiple
 // of 8 bytes, and the order of the tensors in the data buffer.
 func encodeHeader(f *File) ([]byte, []int, error) {
+	if err := checkTensors(f); err != nil {
+		return nil, nil, err
+	}
+	keys, err := metadataKeys(f)
+	if err != nil {
+		return nil, nil, err
+	}
+	layout, offsets := dataLayout(f)
+	b := headerJSON(f, keys, offsets)
+	// Pad so that the data buffer starts 8-byte aligned (8 + len is a multiple of 8).
+	for b.Len()%8 != 0 {
+		b.WriteByte(' ')
+	}
+	if b.Len() > MaxHeaderSize {
+		return nil, nil, errors.Errorf("header of %d bytes exceeds the %d-byte limit readers accept", b.Len(), MaxHeaderSize)
+	}
+	return b.Bytes(), layout, nil
+}
+
+// checkTensors refuses reserved, invalid and duplicate names and tensors
+// whose data do not fit their dtype and shape.
+func checkTensors(f *File) error {
 	seen := make(map[string]bool, len(f.Tensors))
 	for _, t := range f.Tensors {
 		switch {
 		case t.Name == metadataKey:
-			return nil, nil, errors.Errorf("tensor name %q is reserved for metadata", t.Name)
+			return errors.Errorf("tensor name %q is reserved for metadata", t.Name)
 		case !utf8.ValidString(t.Name):
-			return nil, nil, errors.Errorf("tensor name %q is not valid UTF-8", t.Name)
+			return errors.Errorf("tensor name %.40q is not valid UTF-8", t.Name)
 		case seen[t.Name]:
-			return nil, nil, errors.Errorf("duplicate tensor name %q", t.Name)
+			return errors.Errorf("duplicate tensor name %.40q", t.Name)
 		}
 		seen[t.Name] = true
 		if err := t.check(); err != nil {
-			return nil, nil, err
+			return err
 		}
 	}
+	return nil
+}
+
+// metadataKeys returns the metadata's keys, sorted, after checking that keys
+// and values are valid UTF-8.
+func metadataKeys(f *File) ([]string, error) {
 	keys := make([]string, 0, len(f.Metadata))
 	for k, v := range f.Metadata {
 		if !utf8.ValidString(k) || !utf8.ValidString(v) {
-			return nil, nil, errors.Errorf("metadata %q: %q is not valid UTF-8", k, v)
+			return nil, errors.Errorf("metadata %.40q: %.40q is not valid UTF-8", k, v)
 		}
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	return keys, nil
+}
 
+// dataLayout orders the tensors in the data buffer by element size, largest
+// first (stable), and returns that order and each tensor's [begin, end).
+func dataLayout(f *File) ([]int, [][2]uint64) {
 	layout := make([]int, len(f.Tensors))
 	for i := range layout {
 		layout[i] = i
@@ -77,7 +110,12 @@ func encodeHeader(f *File) ([]byte, []int, error) {
 		offsets[i] = [2]uint64{pos, pos + uint64(len(f.Tensors[i].Data))}
 		pos = offsets[i][1]
 	}
+	return layout, offsets
+}
 
+// headerJSON writes the header: the metadata first, keys sorted, then the
+// tensors in f's order.
+func headerJSON(f *File, keys []string, offsets [][2]uint64) *bytes.Buffer {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
@@ -120,12 +158,5 @@ func encodeHeader(f *File) ([]byte, []int, error) {
 		b.WriteString("]}")
 	}
 	b.WriteByte('}')
-	// Pad so that the data buffer starts 8-byte aligned (8 + len is a multiple of 8).
-	for b.Len()%8 != 0 {
-		b.WriteByte(' ')
-	}
-	if b.Len() > MaxHeaderSize {
-		return nil, nil, errors.Errorf("header of %d bytes exceeds the %d-byte limit readers accept", b.Len(), MaxHeaderSize)
-	}
-	return b.Bytes(), layout, nil
+	return &b
 }

@@ -78,11 +78,11 @@ func CacheDir() (string, error) {
 
 // Download fetches the MNIST files into a folder and returns the folder.
 // A file already there with the right SHA-256 digest is not fetched again;
-// one with a wrong digest is replaced. Each file is written to a temporary
-// <name>.*.part file, synced, checked against its known size and digest,
-// and only then renamed to its final name; on any failure the part file is
-// removed and the next mirror tried. So a file under its final name has
-// always been verified.
+// one with a wrong digest is replaced. Each file is written by
+// fileio.WriteAtomic to a temporary file, checked against its known size
+// and digest, synced, and only then renamed to its final name; on any
+// failure the temporary file is removed and the next mirror tried. So a
+// file under its final name has always been verified.
 func Download(ctx context.Context, opt DownloadOptions) (dir string, err error) {
 	dir = opt.Dir
 	if dir == "" {
@@ -183,8 +183,10 @@ func check(n int64, sum []byte, f File) error {
 	return nil
 }
 
-// fetchFrom downloads addr into dir/f.Name through a part file. Its errors
-// start with the URL.
+// fetchFrom downloads addr into dir/f.Name through the atomic writer: the
+// bytes go to a temporary file that is checked against the file's known
+// size and digest before it is renamed into place. Its errors start with
+// the URL.
 func fetchFrom(ctx context.Context, client *http.Client, addr, dir string, f File, progress io.Writer) (err error) {
 	defer func() {
 		if err != nil {
@@ -206,25 +208,21 @@ func fetchFrom(ctx context.Context, client *http.Client, addr, dir string, f Fil
 	if resp.StatusCode != http.StatusOK {
 		return errors.Errorf("HTTP %s", resp.Status)
 	}
+	return fileio.WriteAtomic(filepath.Join(dir, f.Name), func(w io.Writer) error {
+		return copyChecked(w, resp, f, progress)
+	}, 0o644)
+}
 
-	part, err := os.CreateTemp(dir, f.Name+".*.part")
-	if err != nil {
-		return err
-	}
-	renamed := false
-	defer func() {
-		if !renamed {
-			part.Close()
-			os.Remove(part.Name())
-		}
-	}()
-
+// copyChecked copies the response body to w, at most the file's size (or
+// maxUnknownSize), with a progress bar if progress is not nil, and checks
+// what came against the file's size and digest.
+func copyChecked(w io.Writer, resp *http.Response, f File, progress io.Writer) error {
 	limit := int64(maxUnknownSize) + 1 // one more byte shows a file that is too long
 	if f.Size > 0 {
 		limit = f.Size + 1
 	}
 	h := sha256.New()
-	var w io.Writer = io.MultiWriter(part, h)
+	w = io.MultiWriter(w, h)
 	if progress != nil {
 		total := f.Size
 		if total <= 0 {
@@ -252,28 +250,5 @@ func fetchFrom(ctx context.Context, client *http.Client, addr, dir string, f Fil
 	if n == limit {
 		return errors.Errorf("more than %d bytes", limit-1)
 	}
-	if err := part.Sync(); err != nil {
-		return err
-	}
-	if err := check(n, h.Sum(nil), f); err != nil {
-		return err
-	}
-	if err := part.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(part.Name(), filepath.Join(dir, f.Name)); err != nil {
-		return err
-	}
-	renamed = true
-	syncDir(dir)
-	return nil
-}
-
-// syncDir makes a rename in dir durable. Not every system can sync a
-// folder; the file itself is already synced, so failure is ignored.
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
+	return check(n, h.Sum(nil), f)
 }

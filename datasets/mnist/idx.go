@@ -110,59 +110,20 @@ func DecodeLabels(r io.Reader, size int64, name string) ([]uint8, error) {
 // that large is allocated; when the size is not known (gzip, or size < 0) the
 // buffer grows only as data arrives.
 func decodeIDX(r io.Reader, size int64, magic uint32, noun string, checkDims func([]uint32) error) ([]byte, []uint32, error) {
-	br := bufio.NewReader(r)
-	gz := false
-	if head, _ := br.Peek(2); len(head) == 2 && head[0] == gzipMagic[0] && head[1] == gzipMagic[1] {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, nil, gzipError(err)
-		}
-		defer zr.Close()
-		r, gz = gzipReader{zr}, true
-	} else {
-		r = br
+	r, gz, closeGzip, err := maybeGunzip(r)
+	if err != nil {
+		return nil, nil, err
 	}
-
-	var word [4]byte
-	if _, err := io.ReadFull(r, word[:]); err != nil {
-		return nil, nil, shortHeader(err)
+	defer closeGzip()
+	dims, err := readIDXHeader(r, magic, checkDims)
+	if err != nil {
+		return nil, nil, err
 	}
-	got := binary.BigEndian.Uint32(word[:])
-	if got>>8 != magic>>8 {
-		return nil, nil, errors.Errorf("bad magic number 0x%08x, want 0x%08x: not an IDX file of unsigned bytes", got, magic)
+	need, item, err := dataSize(dims)
+	if err != nil {
+		return nil, nil, err
 	}
-	if got != magic {
-		return nil, nil, errors.Errorf("magic number 0x%08x declares %d dimensions, want %d (magic 0x%08x)", got, got&0xff, magic&0xff, magic)
-	}
-
-	ndims := int(magic & 0xff)
-	dims := make([]uint32, ndims)
-	if err := binary.Read(r, binary.BigEndian, dims); err != nil {
-		return nil, nil, shortHeader(err)
-	}
-	if checkDims != nil {
-		if err := checkDims(dims); err != nil {
-			return nil, nil, err
-		}
-	}
-
-	need := int64(1)
-	for _, d := range dims {
-		if d != 0 && need > math.MaxInt64/int64(d) {
-			return nil, nil, errors.Errorf("dimensions %v are too large", dims)
-		}
-		need *= int64(d)
-	}
-	header := int64(4 + 4*ndims)
-	if need > math.MaxInt {
-		return nil, nil, errors.Errorf("header claims %d bytes of data (dimensions %v), too many for this platform", need, dims)
-	}
-	// item is the size of one image or label, to count what the data holds.
-	item := int64(1)
-	for _, d := range dims[1:] {
-		item *= int64(d)
-	}
-
+	header := int64(4 + 4*len(dims))
 	capHint := min(need, startCap)
 	if !gz && size >= 0 {
 		if header+need > size {
@@ -176,7 +137,6 @@ func decodeIDX(r io.Reader, size int64, magic uint32, noun string, checkDims fun
 		// that the bytes are there; the header alone is not.
 		capHint = need
 	}
-
 	data, err := readUpTo(r, need, capHint)
 	if err != nil {
 		return nil, nil, err
@@ -185,7 +145,6 @@ func decodeIDX(r io.Reader, size int64, magic uint32, noun string, checkDims fun
 		return nil, nil, errors.Errorf("header claims %d %s (dimensions %v, %d bytes of data) but the data holds only %s (%d bytes) and ends there",
 			dims[0], noun, dims, need, count(got, item, noun), got)
 	}
-
 	// Reading on to the end also makes gzip verify its checksum.
 	var one [1]byte
 	switch k, err := io.ReadFull(r, one[:]); {
@@ -195,6 +154,65 @@ func decodeIDX(r io.Reader, size int64, magic uint32, noun string, checkDims fun
 		return nil, nil, err
 	}
 	return data, dims, nil
+}
+
+// maybeGunzip returns a reader of r's bytes, decompressed if they start
+// with gzip's magic, whether they were, and what closes the decompressor.
+func maybeGunzip(r io.Reader) (io.Reader, bool, func(), error) {
+	br := bufio.NewReader(r)
+	if head, _ := br.Peek(2); len(head) == 2 && head[0] == gzipMagic[0] && head[1] == gzipMagic[1] {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, false, nil, gzipError(err)
+		}
+		return gzipReader{zr}, true, func() { zr.Close() }, nil
+	}
+	return br, false, func() {}, nil
+}
+
+// readIDXHeader reads and checks the magic number and the dimensions.
+func readIDXHeader(r io.Reader, magic uint32, checkDims func([]uint32) error) ([]uint32, error) {
+	var word [4]byte
+	if _, err := io.ReadFull(r, word[:]); err != nil {
+		return nil, shortHeader(err)
+	}
+	got := binary.BigEndian.Uint32(word[:])
+	if got>>8 != magic>>8 {
+		return nil, errors.Errorf("bad magic number 0x%08x, want 0x%08x: not an IDX file of unsigned bytes", got, magic)
+	}
+	if got != magic {
+		return nil, errors.Errorf("magic number 0x%08x declares %d dimensions, want %d (magic 0x%08x)", got, got&0xff, magic&0xff, magic)
+	}
+	dims := make([]uint32, magic&0xff)
+	if err := binary.Read(r, binary.BigEndian, dims); err != nil {
+		return nil, shortHeader(err)
+	}
+	if checkDims != nil {
+		if err := checkDims(dims); err != nil {
+			return nil, err
+		}
+	}
+	return dims, nil
+}
+
+// dataSize returns the bytes of data the dimensions claim and the size of
+// one item (an image or a label), refusing a product that overflows.
+func dataSize(dims []uint32) (need, item int64, err error) {
+	need = 1
+	for _, d := range dims {
+		if d != 0 && need > math.MaxInt64/int64(d) {
+			return 0, 0, errors.Errorf("dimensions %v are too large", dims)
+		}
+		need *= int64(d)
+	}
+	if need > math.MaxInt {
+		return 0, 0, errors.Errorf("header claims %d bytes of data (dimensions %v), too many for this platform", need, dims)
+	}
+	item = 1
+	for _, d := range dims[1:] {
+		item *= int64(d)
+	}
+	return need, item, nil
 }
 
 // count says how many items of item bytes n bytes hold: "5 images", or
