@@ -1,6 +1,8 @@
 package graph
 
 import (
+	"slices"
+
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
 )
@@ -64,7 +66,7 @@ func (a Arch) OutShape() ([]int, error) {
 	if a.Net == nil {
 		return nil, errors.New("architecture has no network")
 	}
-	if len(a.Inputs) > 0 && len(a.InShape) > 0 && (len(a.Inputs) != 1 || !sameInts(a.Inputs[0].Shape, a.InShape)) {
+	if len(a.Inputs) > 0 && len(a.InShape) > 0 && (len(a.Inputs) != 1 || !slices.Equal(a.Inputs[0].Shape, a.InShape)) {
 		return nil, errors.New("architecture gives both InShape and Inputs: give one")
 	}
 	ins := a.withDefaults().Inputs
@@ -114,16 +116,4 @@ func (a Arch) Validate() error {
 		return errors.New("the network's output has no shape")
 	}
 	return errors.Wrapf(d.Loss.Check(out), "network output %v", out)
-}
-
-func sameInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"encoding/json"
+	"slices"
 
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
@@ -47,7 +48,7 @@ func (r Residual) OutShape(in []int) ([]int, error) {
 	if err != nil {
 		return nil, errors.Wrap(err, "residual shortcut")
 	}
-	if !sameInts(a, b) {
+	if !slices.Equal(a, b) {
 		return nil, errors.Errorf("residual: the body gives %v, the shortcut %v; they must be equal to be added", a, b)
 	}
 	return a, nil
@@ -177,11 +178,11 @@ func joinShapes(what string, bs []Layer, ins [][]int, mode string) ([]int, error
 		case i == 0:
 			out = append([]int(nil), s...)
 		case mode == "add":
-			if !sameInts(s, out) {
+			if !slices.Equal(s, out) {
 				return nil, errors.Errorf("%s: branch %d gives %v, branch 0 %v; adding needs equal shapes", what, i, s, out)
 			}
 		default:
-			if len(s) != len(out) || !sameInts(s[1:], out[1:]) {
+			if len(s) != len(out) || !slices.Equal(s[1:], out[1:]) {
 				return nil, errors.Errorf("%s: branch %d gives %v, which does not join %v along the features", what, i, s, out)
 			}
 			out[0] += s[0]
