@@ -1,7 +1,9 @@
 package checkpoint
 
 import (
+	"bytes"
 	"encoding/json"
+	"io"
 	"sort"
 	"strconv"
 	"strings"
@@ -72,6 +74,15 @@ type Checkpoint struct {
 	Epoch int
 	// Meta holds other strings: generator states, run options.
 	Meta map[string]string
+	// Path is the file Load read the checkpoint from (the name given to
+	// Decode), for error messages; empty for one made by New.
+	Path string
+
+	// v1Classes and v1InShape are what a file of the first format recorded
+	// beside its builder's config (arch.classes, arch.in_shape), for Check;
+	// nil when absent.
+	v1Classes *int
+	v1InShape []int
 }
 
 // ParamValue is one saved tensor.
@@ -95,10 +106,10 @@ func (s OptimizerState) LoadInto(opt optim.Optimizer) error {
 	for _, nt := range opt.State() {
 		v, ok := s.Tensors[nt.Name]
 		if !ok {
-			return errors.Errorf("no saved optimizer tensor %q", nt.Name)
+			return errors.Errorf("no saved optimizer tensor %s", quote(nt.Name))
 		}
 		if err := graph.SetFloat64s(nt.T, v); err != nil {
-			return errors.Wrapf(err, "optimizer tensor %s", nt.Name)
+			return errors.Wrapf(err, "optimizer tensor %s", quote(nt.Name))
 		}
 	}
 	opt.SetSteps(s.Steps)
@@ -190,15 +201,49 @@ func (c *Checkpoint) file(dt tensor.Dtype) (*safetensors.File, error) {
 	return f, nil
 }
 
-// Load reads and checks a checkpoint written by Save: the format and
-// version, the digest, and the metadata. Errors name the file.
+// Load reads and checks a checkpoint written by Save, integrity first:
+// the format and version, then the digest over the metadata and the
+// tensors, then the metadata, and then the architecture against the tensors
+// (Check), so that a Checkpoint it returns is one a model can be built from
+// without allocating more than the file holds. Errors name the file and the
+// metadata field or tensor; any value quoted from the file is cut short.
+//
+// A file of the first format (version 1) gets less: its digest covered its
+// tensors only, so an edit of its metadata is not detected. What still
+// applies to it is every check of what the metadata says: the format, a
+// known builder kind and a config of known fields (models.FromConfig), the
+// epoch, step count and optimizer config as numbers and a valid config, and,
+// once models.ArchOf has rebuilt its architecture, Check: the bounds, the
+// tensors' names and shapes, arch.classes and arch.in_shape against the
+// architecture, finite values. Training state (train.Trainer.Restore) is
+// checked the same way for both formats. Its tensors are covered by its
+// digest as before.
 func Load(path string) (*Checkpoint, error) {
 	f, err := safetensors.ReadFile(path)
 	if err != nil {
 		return nil, errors.Wrap(err, "loading checkpoint")
 	}
 	c, err := fromFile(f)
-	return c, errors.Wrapf(err, "loading checkpoint %s", path)
+	if err != nil {
+		return nil, errors.Wrapf(err, "loading checkpoint %s", path)
+	}
+	c.Path = path
+	return c, nil
+}
+
+// Decode is Load for a file of size bytes read from r; name stands for it in
+// errors and becomes the checkpoint's Path.
+func Decode(r io.ReaderAt, size int64, name string) (*Checkpoint, error) {
+	f, err := safetensors.Decode(r, size, name)
+	if err != nil {
+		return nil, errors.Wrap(err, "loading checkpoint")
+	}
+	c, err := fromFile(f)
+	if err != nil {
+		return nil, errors.Wrapf(err, "loading checkpoint %s", name)
+	}
+	c.Path = name
+	return c, nil
 }
 
 // fromFile checks a decoded file and reads the checkpoint it holds.
@@ -234,6 +279,13 @@ func fromFile(f *safetensors.File) (*Checkpoint, error) {
 			c.Meta[k] = v
 		}
 	}
+	// A file of the first format has its architecture checked once
+	// models.ArchOf has rebuilt it from the builder's config.
+	if c.Arch != nil {
+		if _, err := c.Check(*c.Arch); err != nil {
+			return nil, err
+		}
+	}
 	return c, nil
 }
 
@@ -260,10 +312,22 @@ func (c *Checkpoint) readV1(f *safetensors.File) error {
 	}
 	c.Kind, c.Config = md[metaKind], json.RawMessage(md[metaConfig])
 	if c.Kind == "" {
-		return errors.New("metadata has no architecture kind")
+		return errors.Errorf("metadata has no architecture kind (field %s)", metaKind)
 	}
 	if !json.Valid(c.Config) {
 		return errors.Errorf("metadata field %s is not JSON: %s", metaConfig, quote(md[metaConfig]))
+	}
+	if s, ok := md[metaClasses]; ok {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			return errors.Errorf("metadata field %s is %s, not a number of classes", metaClasses, quote(s))
+		}
+		c.v1Classes = &n
+	}
+	if s, ok := md[metaInShape]; ok {
+		if err := strictJSON([]byte(s), &c.v1InShape); err != nil || c.v1InShape == nil {
+			return errors.Errorf("metadata field %s is %s, not a shape", metaInShape, quote(s))
+		}
 	}
 	return nil
 }
@@ -275,7 +339,13 @@ func (c *Checkpoint) readOptimizer(md map[string]string) error {
 		return nil
 	}
 	c.Optimizer = new(optim.Config)
-	if err := json.Unmarshal([]byte(oc), c.Optimizer); err != nil {
+	if err := strictJSON([]byte(oc), c.Optimizer); err != nil {
+		return errors.Wrapf(err, "metadata field %s", metaOptimizer)
+	}
+	// Saved hyperparameters are checked as given ones are: an optimizer
+	// that could not be made from them is refused now, not at the first
+	// step of a resumed run.
+	if _, err := optim.New(*c.Optimizer); err != nil {
 		return errors.Wrapf(err, "metadata field %s", metaOptimizer)
 	}
 	steps, err := strconv.ParseInt(md[metaOptSteps], 10, 64)
@@ -291,11 +361,11 @@ func (c *Checkpoint) readTensors(f *safetensors.File) error {
 	for _, t := range f.Tensors {
 		d, err := t.Float64s()
 		if err != nil {
-			return errors.Wrapf(err, "tensor %s", t.Name)
+			return errors.Wrapf(err, "tensor %s", quote(t.Name))
 		}
 		if name, ok := strings.CutPrefix(t.Name, optPrefix); ok {
 			if c.Optimizer == nil {
-				return errors.Errorf("optimizer tensor %s without an optimizer config", t.Name)
+				return errors.Errorf("optimizer tensor %s without an optimizer config (metadata field %s)", quote(t.Name), metaOptimizer)
 			}
 			c.OptState.Tensors[name] = d
 			continue
@@ -327,16 +397,16 @@ func (c *Checkpoint) Restore(m *graph.Model) error {
 	for _, name := range m.Params.Names() {
 		p, ok := c.Params[name]
 		if !ok {
-			return errors.Errorf("checkpoint has no tensor %q", name)
+			return errors.Errorf("checkpoint has no tensor %s", quote(name))
 		}
 		t := m.Params.Get(name)
 		if !sameShape(p.Shape, t.Shape()) {
-			return errors.Errorf("tensor %s has shape %v in the checkpoint, the model wants %v", name, p.Shape, []int(t.Shape()))
+			return errors.Errorf("tensor %s has shape %s in the checkpoint, the model wants %v", name, shortShape(p.Shape), []int(t.Shape()))
 		}
 	}
-	for name := range c.Params {
+	for _, name := range sortedKeys(c.Params) {
 		if m.Params.Get(name) == nil {
-			return errors.Errorf("checkpoint tensor %q is not a parameter of this model", name)
+			return errors.Errorf("checkpoint tensor %s is not a parameter of this model", quote(name))
 		}
 	}
 	for _, name := range m.Params.Names() {
@@ -367,6 +437,20 @@ func quote(s string) string {
 		return strconv.Quote(s[:n]) + "…"
 	}
 	return strconv.Quote(s)
+}
+
+// strictJSON decodes b into v, refusing unknown fields and trailing data,
+// so that a file from another version is not silently misread.
+func strictJSON(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("data after the value")
+	}
+	return nil
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -178,7 +178,7 @@ func TestCheckpointDamage(t *testing.T) {
 				f.Tensors = f.Tensors[1:]
 				f.Metadata["sha256"] = digest(f)
 			})
-		}, "checkpoint has no tensor"},
+		}, `the architecture declares parameter "fc1.bias" [8], and the file has no such tensor`},
 		{"wrong shape", func(t *testing.T) string {
 			return rewrite(t, func(f *safetensors.File) {
 				for i, ts := range f.Tensors {
@@ -188,7 +188,7 @@ func TestCheckpointDamage(t *testing.T) {
 				}
 				f.Metadata["sha256"] = digest(f)
 			})
-		}, "tensor fc2.weight has shape [3 8] in the checkpoint, the model wants [8 3]"},
+		}, `tensor "fc2.weight" has shape [3 8] in the file, the architecture declares [8 3]`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			p := c.file(t)

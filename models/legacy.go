@@ -3,6 +3,7 @@ package models
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 
 	"github.com/pkg/errors"
 
@@ -14,8 +15,10 @@ import (
 // FromConfig rebuilds the architecture a checkpoint of the first format
 // recorded: the builder's kind ("mlp", "cnn") and its JSON config, which
 // named the outputs "classes". Unknown config fields are errors, so that a
-// file from another version is not silently misread. (Checkpoints of the
-// current format hold the architecture itself.)
+// file from another version is not silently misread. Building the
+// architecture allocates nothing in proportion to its sizes; ArchOf then
+// checks them against the file's tensors. (Checkpoints of the current format
+// hold the architecture itself.)
 func FromConfig(kind string, config []byte) (graph.Arch, error) {
 	switch kind {
 	case mlp.Kind:
@@ -50,8 +53,15 @@ func FromConfig(kind string, config []byte) (graph.Arch, error) {
 	return graph.Arch{}, errors.Errorf("unknown architecture kind %.40q", kind)
 }
 
+// strictJSON decodes b into v, refusing unknown fields and trailing data.
 func strictJSON(b []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
-	return dec.Decode(v)
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("data after the config")
+	}
+	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/pkg/errors"
@@ -71,7 +72,7 @@ func decode(r io.ReaderAt, size int64) (*File, error) {
 	for i, e := range entries {
 		data := make([]byte, e.end-e.begin)
 		if err := readAt(r, data, int64(8+n+e.begin)); err != nil {
-			return nil, errors.Wrapf(err, "reading tensor %q", e.name)
+			return nil, errors.Wrapf(err, "reading tensor %.40q", e.name)
 		}
 		f.Tensors[i] = Tensor{Name: e.name, DType: e.dtype, Shape: e.shape, Data: data}
 	}
@@ -122,7 +123,7 @@ func parseHeader(header []byte, bufLen uint64) ([]entry, map[string]string, erro
 			return nil, nil, err
 		}
 		if seen[key] {
-			return nil, nil, errors.Errorf("duplicate key %q", key)
+			return nil, nil, errors.Errorf("duplicate key %.40q", key)
 		}
 		seen[key] = true
 		if key == metadataKey {
@@ -133,7 +134,7 @@ func parseHeader(header []byte, bufLen uint64) ([]entry, map[string]string, erro
 		}
 		e, err := parseEntry(dec, key, bufLen)
 		if err != nil {
-			return nil, nil, errors.Wrapf(err, "tensor %q", key)
+			return nil, nil, errors.Wrapf(err, "tensor %.40q", key)
 		}
 		entries = append(entries, e)
 	}
@@ -186,13 +187,22 @@ func nextKey(dec *json.Decoder) (string, error) {
 	return key, nil
 }
 
+// short writes a list from a header for an error, cut after eight
+// elements: a damaged header can hold a million.
+func short[T any](v []T) string {
+	if len(v) > 8 {
+		return strings.TrimSuffix(fmt.Sprint(v[:8]), "]") + fmt.Sprintf(" … (%d in all)]", len(v))
+	}
+	return fmt.Sprint(v)
+}
+
 // describe names a JSON token in an error.
 func describe(tok json.Token) string {
 	switch v := tok.(type) {
 	case nil:
 		return "null"
 	case string:
-		return fmt.Sprintf("%q", v)
+		return fmt.Sprintf("%.40q", v)
 	}
 	return fmt.Sprint(tok)
 }
@@ -216,7 +226,7 @@ func parseMetadata(dec *json.Decoder) (map[string]string, error) {
 			return nil, err
 		}
 		if _, dup := metadata[key]; dup {
-			return nil, errors.Errorf("duplicate key %q", key)
+			return nil, errors.Errorf("duplicate key %.40q", key)
 		}
 		tok, err := dec.Token()
 		if err != nil {
@@ -224,7 +234,7 @@ func parseMetadata(dec *json.Decoder) (map[string]string, error) {
 		}
 		value, ok := tok.(string)
 		if !ok {
-			return nil, errors.Errorf("value of %q is %s, not a string", key, describe(tok))
+			return nil, errors.Errorf("value of %.40q is %s, not a string", key, describe(tok))
 		}
 		metadata[key] = value
 	}
@@ -267,7 +277,7 @@ func readEntry(dec *json.Decoder) (rawEntry, error) {
 			return r, errors.Errorf("unknown field %.40q", key)
 		}
 		if seen[i] {
-			return r, errors.Errorf("duplicate key %q", key)
+			return r, errors.Errorf("duplicate key %.40q", key)
 		}
 		seen[i] = true
 		if err := r.readField(dec, key); err != nil {
@@ -325,12 +335,12 @@ func (r rawEntry) check(name string, bufLen uint64) (entry, error) {
 	e.shape = make([]int, len(r.shape))
 	for i, d := range r.shape {
 		if d < 0 || uint64(d) > math.MaxInt {
-			return e, errors.Errorf("shape %v: dimension %d out of range", r.shape, d)
+			return e, errors.Errorf("shape %s: dimension %d out of range", short(r.shape), d)
 		}
 		e.shape[i] = int(d)
 	}
 	if len(r.offsets) != 2 {
-		return e, errors.Errorf("data_offsets %v: want [begin, end]", r.offsets)
+		return e, errors.Errorf("data_offsets %s: want [begin, end]", short(r.offsets))
 	}
 	e.begin, e.end = r.offsets[0], r.offsets[1]
 	if e.begin > e.end {
@@ -344,7 +354,7 @@ func (r rawEntry) check(name string, bufLen uint64) (entry, error) {
 		return e, err
 	}
 	if n != e.end-e.begin {
-		return e, errors.Errorf("%s shape %v needs %d bytes, data_offsets %v span %d", r.dtype, r.shape, n, r.offsets, e.end-e.begin)
+		return e, errors.Errorf("%s shape %s needs %d bytes, data_offsets %v span %d", r.dtype, short(r.shape), n, r.offsets, e.end-e.begin)
 	}
 	return e, nil
 }
@@ -368,9 +378,9 @@ func checkLayout(entries []entry, bufLen uint64) error {
 	for _, e := range sorted {
 		switch {
 		case e.begin < pos:
-			return errors.Errorf("tensor %q (bytes %d to %d) overlaps tensor %q, which ends at byte %d", e.name, e.begin, e.end, prev.name, pos)
+			return errors.Errorf("tensor %.40q (bytes %d to %d) overlaps tensor %.40q, which ends at byte %d", e.name, e.begin, e.end, prev.name, pos)
 		case e.begin > pos:
-			return errors.Errorf("bytes %d to %d of the data buffer belong to no tensor (a gap before tensor %q)", pos, e.begin, e.name)
+			return errors.Errorf("bytes %d to %d of the data buffer belong to no tensor (a gap before tensor %.40q)", pos, e.begin, e.name)
 		}
 		pos, prev = e.end, e
 	}

@@ -79,7 +79,7 @@ func (t Tensor) Float32s() ([]float32, error) {
 			out[i] = math.Float32frombits(uint32(binary.LittleEndian.Uint16(t.Data[2*i:])) << 16)
 		}
 	default:
-		return nil, errors.Errorf("tensor %q: dtype %s does not convert to float32", t.Name, t.DType)
+		return nil, errors.Errorf("tensor %.40q: dtype %s does not convert to float32", t.Name, t.DType)
 	}
 	return out, nil
 }
@@ -127,7 +127,7 @@ func (t Tensor) Int64s() ([]int64, error) {
 			out[i] = int64(b)
 		}
 	default:
-		return nil, errors.Errorf("tensor %q: dtype %s does not convert to int64", t.Name, t.DType)
+		return nil, errors.Errorf("tensor %.40q: dtype %s does not convert to int64", t.Name, t.DType)
 	}
 	return out, nil
 }
@@ -137,10 +137,10 @@ func (t Tensor) Int64s() ([]int64, error) {
 func (t Tensor) check() error {
 	n, err := byteLen(t.DType, t.Shape)
 	if err != nil {
-		return errors.Wrapf(err, "tensor %q", t.Name)
+		return errors.Wrapf(err, "tensor %.40q", t.Name)
 	}
 	if uint64(len(t.Data)) != n {
-		return errors.Errorf("tensor %q: %s shape %v needs %d bytes, data has %d", t.Name, t.DType, t.Shape, n, len(t.Data))
+		return errors.Errorf("tensor %.40q: %s shape %s needs %d bytes, data has %d", t.Name, t.DType, short(t.Shape), n, len(t.Data))
 	}
 	return nil
 }
@@ -149,20 +149,20 @@ func (t Tensor) check() error {
 func byteLen(dtype DType, shape []int) (uint64, error) {
 	size := dtype.Size()
 	if size == 0 {
-		return 0, errors.Errorf("unknown dtype %q", string(dtype))
+		return 0, errors.Errorf("unknown dtype %.40q", string(dtype))
 	}
 	for _, d := range shape {
 		if d < 0 {
-			return 0, errors.Errorf("shape %v has a negative dimension", shape)
+			return 0, errors.Errorf("shape %s has a negative dimension", short(shape))
 		}
 	}
 	count, ok := elementCount(shape)
 	if !ok {
-		return 0, errors.Errorf("shape %v has more elements than fit in 64 bits", shape)
+		return 0, errors.Errorf("shape %s has more elements than fit in 64 bits", short(shape))
 	}
 	hi, n := bits.Mul64(count, uint64(size))
 	if hi != 0 {
-		return 0, errors.Errorf("shape %v of %s has more bytes than fit in 64 bits", shape, dtype)
+		return 0, errors.Errorf("shape %s of %s has more bytes than fit in 64 bits", short(shape), dtype)
 	}
 	return n, nil
 }

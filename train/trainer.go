@@ -84,6 +84,9 @@ type Trainer struct {
 
 	optReady bool
 	pending  *checkpoint.OptimizerState
+	// restoredFrom names the checkpoint Restore read the position from,
+	// for Fit's error when that position does not fit the source.
+	restoredFrom string
 }
 
 // New compiles the model's training program for cfg.Batch.
@@ -240,8 +243,17 @@ var ErrInterrupted = errors.New("training interrupted")
 // epoch. It checks ctx after every step: when ctx is done, the step in
 // flight completes and Fit returns an error wrapping ErrInterrupted; the
 // position is kept, so that Save then writes a checkpoint that resumes
-// exactly there.
+// exactly there. A position inside an epoch must lie inside train's
+// batches: one past their end (a checkpoint of other data) is an error
+// before anything is trained.
 func (t *Trainer) Fit(ctx context.Context, train, val datasets.Source) error {
+	if nb := train.Len(); t.pos.Batch > 0 && t.pos.Batch >= nb {
+		from := t.restoredFrom
+		if from == "" {
+			from = "an earlier Fit"
+		}
+		return errors.Errorf("train: the position from %s, batch %d of epoch %d, is past the end of the epoch's %d batches: it was not taken on this training source", from, t.pos.Batch, t.pos.Epoch+1, nb)
+	}
 	for t.pos.Epoch < t.cfg.Epochs && !t.stopped {
 		if err := t.fitEpoch(ctx, train); err != nil {
 			return err

@@ -27,7 +27,11 @@ type Prediction struct {
 // predictImages classifies image files with an MNIST model.
 func predictImages(m *graph.Model, model string, paths []string, top int, asJSON bool, stdout, stderr io.Writer) int {
 	if len(m.Arch.Inputs) != 1 || m.InSize(0) != mnist.Pixels {
-		fmt.Fprintf(stderr, "predict: %s takes %v, not one 28×28 image\n", model, m.Arch.Inputs)
+		fmt.Fprintf(stderr, "predict: %s takes %d inputs of %d values, not one 28×28 image\n", model, len(m.Arch.Inputs), m.InSize(0))
+		return 1
+	}
+	if _, ok := m.Arch.Loss.(graph.Classifier); !ok {
+		fmt.Fprintf(stderr, "predict: %s outputs values, not class scores: it does not classify images\n", model)
 		return 1
 	}
 	code := 0

@@ -20,6 +20,9 @@ import (
 // reported and skipped.
 func predictRows(m *graph.Model, ck *checkpoint.Checkpoint, model, path string, stdout, stderr io.Writer) int {
 	enc, err := encoderOf(ck)
+	if err == nil {
+		err = fitsEncoder(m, enc)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "predict: %s: %v\n", model, err)
 		return 1
@@ -81,6 +84,25 @@ func predictRow(m *graph.Model, enc *tabular.Encoder, fields map[string]string, 
 	}
 	class, err := enc.Class(best)
 	return []string{class, strconv.FormatFloat(p[best], 'f', 4, 64)}, err
+}
+
+// fitsEncoder says why m cannot take the rows enc encodes, if it cannot:
+// as many inputs as the encoder's features, one score per class of a class
+// target or one value of a regression target. (A checkpoint's metadata is
+// covered by its digest, but one edited and resealed could pair a model
+// with another's encoder.)
+func fitsEncoder(m *graph.Model, enc *tabular.Encoder) error {
+	if len(m.Arch.Inputs) != 1 || m.InSize(0) != enc.Width() {
+		return errors.Errorf("the model takes %d inputs of %d values, its encoder (metadata field %s) makes %d features", len(m.Arch.Inputs), m.InSize(0), tabular.MetaKey, enc.Width())
+	}
+	t := enc.Target()
+	if _, ok := m.Arch.Loss.(graph.Classifier); t.Task == tabular.Classify && (!ok || m.OutSize() != len(t.Classes)) {
+		return errors.Errorf("the model outputs %d values, its encoder's target %.40q has %d classes", m.OutSize(), t.Name, len(t.Classes))
+	}
+	if t.Task == tabular.Regress && (m.Arch.Loss.Labels() || m.OutSize() != 1) {
+		return errors.Errorf("the model outputs %d values, its encoder's target %.40q is one value", m.OutSize(), t.Name)
+	}
+	return nil
 }
 
 // encoderOf returns the encoder a tabular run saved in its checkpoint.

@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 
 	"github.com/pkg/errors"
 
@@ -28,12 +30,18 @@ import (
 // tabular one on every row of o.CSV (or o.TestCSV). A classifier's report
 // has per-class precision and recall and the confusion matrix, drawn to
 // confusion.png in o.Out (or the file's folder).
+//
+// The model must fit the data: one input of 784 values and 10 outputs for
+// MNIST; for a tabular model, as many inputs as its encoder makes and one
+// output per class (or one value). A signal while the model or the data
+// load, or while it evaluates, ends Eval at once, writing nothing.
 func Eval(ctx context.Context, o Options, stdout io.Writer) error {
 	if err := blas.Use(o.BLAS); err != nil {
 		return err
 	}
-	m, enc, err := evalModel(o)
-	if err != nil {
+	var m *graph.Model
+	var enc *tabular.Encoder
+	if err := interruptible(ctx, "loading "+o.Eval, func() (err error) { m, enc, err = evalModel(o); return err }); err != nil {
 		return err
 	}
 	if o.ExportTorch != "" {
@@ -41,13 +49,17 @@ func Eval(ctx context.Context, o Options, stdout io.Writer) error {
 			return err
 		}
 	}
-	src, classes, err := evalData(ctx, o, enc)
-	if err != nil {
+	var src datasets.Source
+	var classes []string
+	if err := interruptible(ctx, "reading the test data", func() (err error) { src, classes, err = evalData(ctx, o, m, enc); return err }); err != nil {
 		return err
 	}
-	r, err := train.Evaluate(m, src)
-	if err != nil {
+	var r *train.Report
+	if err := interruptible(ctx, "evaluating "+o.Eval, func() (err error) {
+		r, err = train.Evaluate(m, src)
 		return errors.Wrapf(err, "evaluating %s", o.Eval)
+	}); err != nil {
+		return err
 	}
 	if r.Predicted != nil && !o.Quiet {
 		if err := confusion(o, r, classes, stdout); err != nil {
@@ -74,7 +86,7 @@ func evalModel(o Options) (*graph.Model, *tabular.Encoder, error) {
 	}
 	m, err := models.FromCheckpoint(ck)
 	if err != nil {
-		return nil, nil, errors.Wrapf(err, "loading %s", o.Eval)
+		return nil, nil, err
 	}
 	enc, err := savedEncoder(ck)
 	if err != nil {
@@ -100,12 +112,16 @@ func torchModel(o Options) (*graph.Model, *tabular.Encoder, error) {
 	return m, nil, checkpoint.ImportTorch(m, o.Eval)
 }
 
-// evalData returns the examples to evaluate on and the class names of a
-// classifier.
-func evalData(ctx context.Context, o Options, enc *tabular.Encoder) (datasets.Source, []string, error) {
+// evalData returns the examples to evaluate m on and the class names of a
+// classifier, once m has been found to fit them.
+func evalData(ctx context.Context, o Options, m *graph.Model, enc *tabular.Encoder) (datasets.Source, []string, error) {
 	if enc == nil {
 		if o.CSV != "" || o.TestCSV != "" {
 			return nil, nil, usageError{errors.Errorf("%s is an MNIST model; -csv and -test-csv are for tabular ones", o.Eval)}
+		}
+		if len(m.Arch.Inputs) != 1 || m.InSize(0) != mnist.Pixels || m.OutSize() != mnist.Classes {
+			return nil, nil, errors.Errorf("%s takes %s and outputs %s: an MNIST model takes one 28×28 image (784 values) and outputs 10 class scores",
+				o.Eval, inputsOf(m), shapeOf(m.OutShape()))
 		}
 		dir, err := dataDir(ctx, o.IO, io.Discard)
 		if err != nil {
@@ -115,8 +131,11 @@ func evalData(ctx context.Context, o Options, enc *tabular.Encoder) (datasets.So
 		if err != nil {
 			return nil, nil, err
 		}
-		b, err := mnist.NewBatches(test, 1000, false)
+		b, err := mnist.NewBatches(test, evalBatch(m, 1000), false)
 		return b, []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}, err
+	}
+	if err := fitsEncoder(m, enc); err != nil {
+		return nil, nil, errors.Wrapf(err, "%s", o.Eval)
 	}
 	path := o.TestCSV
 	if path == "" {
@@ -129,8 +148,71 @@ func evalData(ctx context.Context, o Options, enc *tabular.Encoder) (datasets.So
 	if err != nil {
 		return nil, nil, err
 	}
-	src, _, err := encodeRows(enc, t, allRows(t.Len()), 256)
+	src, _, err := encodeRows(enc, t, allRows(t.Len()), evalBatch(m, 256))
 	return src, enc.Target().Classes, err
+}
+
+// evalValues bounds the values an evaluation program holds at once: 2^28,
+// a gigabyte of float32. A checkpoint may ask for up to
+// checkpoint.MaxActivations per example; the batch shrinks so that a large
+// one cannot multiply that by a thousand. Every preset evaluates in batches
+// of 1000 within it (the cnn preset needs 1.5·10^8).
+const evalValues = 1 << 28
+
+// evalBatch is the largest batch of at most want examples whose program
+// holds at most evalValues: B examples' activations and the convolutions'
+// workspace for each of the parts (at most one per example and one per
+// worker) the batch is split into.
+func evalBatch(m *graph.Model, want int) int {
+	size, err := checkpoint.Measure(m.Arch)
+	if err != nil || size.Activations+size.Workspace == 0 {
+		return want
+	}
+	for b := want; b > 1; b-- {
+		parts := min(b, runtime.GOMAXPROCS(0))
+		if b*size.Activations+parts*size.Workspace <= evalValues {
+			return b
+		}
+	}
+	return 1
+}
+
+// fitsEncoder says why m cannot take the rows enc encodes, if it cannot: as
+// many inputs as the encoder's features, one score per class of a class
+// target (a cross-entropy) or one value of a regression target.
+func fitsEncoder(m *graph.Model, enc *tabular.Encoder) error {
+	if len(m.Arch.Inputs) != 1 || m.InSize(0) != enc.Width() {
+		return errors.Errorf("the model takes %s, its encoder (metadata field %s) makes %d features", inputsOf(m), metaEncoder, enc.Width())
+	}
+	t := enc.Target()
+	if t.Task == tabular.Classify && (!m.Arch.Loss.Labels() || m.OutSize() != len(t.Classes)) {
+		return errors.Errorf("the model outputs %s, its encoder's target %.40q has %d classes", shapeOf(m.OutShape()), t.Name, len(t.Classes))
+	}
+	if t.Task == tabular.Regress && (m.Arch.Loss.Labels() || m.OutSize() != 1) {
+		return errors.Errorf("the model outputs %s, its encoder's target %.40q is one value", shapeOf(m.OutShape()), t.Name)
+	}
+	return nil
+}
+
+// inputsOf describes a model's inputs for an error: "[784]", or the
+// shapes of several.
+func inputsOf(m *graph.Model) string {
+	parts := make([]string, len(m.Arch.Inputs))
+	for i, in := range m.Arch.Inputs {
+		parts[i] = shapeOf(in.Shape)
+	}
+	if len(parts) > 4 {
+		parts = append(parts[:4], "…")
+	}
+	return strings.Join(parts, ", ")
+}
+
+// shapeOf writes a shape for an error, cut after eight dimensions.
+func shapeOf(s []int) string {
+	if len(s) > 8 {
+		return fmt.Sprint(s[:8])[:len(fmt.Sprint(s[:8]))-1] + " …]"
+	}
+	return fmt.Sprint(s)
 }
 
 // confusion prints per-class precision and recall and the confusion matrix,

@@ -7,8 +7,17 @@
 //
 // Each run keeps a folder (-out, default runs/<time>-<model>) with
 // config.json, metrics.jsonl, last.safetensors, best.safetensors and
-// curves.png. SIGINT or SIGTERM finishes the current step, saves
-// last.safetensors and prints how to resume.
+// curves.png. SIGINT or SIGTERM during training finishes the current step,
+// saves last.safetensors and prints how to resume; during start-up (loading
+// a checkpoint or the data, choosing a tabular run's hidden layers,
+// building the model) it exits at once, writing nothing.
+//
+// Every file read is untrusted: a checkpoint is checked whole (digest,
+// architecture against its tensors within checkpoint.MaxActivations, saved
+// options validated as flags are, training state against the model) before
+// anything is built from it, and a path that is no regular file (a folder,
+// a FIFO, a device) is refused by type without blocking. A start that fails
+// leaves the run folder as it was.
 //
 // The MNIST application lives beside this file: options.go (the settings,
 // split once into those that change the numbers and those that are only
@@ -61,6 +70,50 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	default:
 		fmt.Fprintf(stderr, "train: %v\n", err)
 		return 1
+	}
+}
+
+// startInterrupted is the error of a start-up cut short by a signal: it is
+// an interruption (exit status 130) before anything was saved.
+type startInterrupted struct{ what string }
+
+func (e startInterrupted) Error() string {
+	return "interrupted while " + e.what + "; nothing was saved"
+}
+
+// Is makes the error an interruption for errors.Is.
+func (e startInterrupted) Is(target error) bool { return target == train.ErrInterrupted }
+
+// loadHook, if set, is called as each interruptible phase begins, with what
+// it does: tests make a phase slow with it, to signal a real process there.
+var loadHook func(what string)
+
+// interruptible runs a phase of start-up that cannot be stopped midway (a
+// read of a large or slow file, its decoding, a cross-validation) and
+// returns when it ends or as soon as ctx is done, whichever comes first. On
+// a signal the phase is abandoned to finish on its own: it writes nothing
+// but variables its caller no longer reads, and the process is about to
+// exit.
+func interruptible(ctx context.Context, what string, phase func() error) error {
+	if ctx.Err() != nil {
+		return startInterrupted{what}
+	}
+	done := make(chan error, 1)
+	go func() {
+		if loadHook != nil {
+			loadHook(what)
+		}
+		done <- phase()
+	}()
+	select {
+	case err := <-done:
+		if err != nil && ctx.Err() != nil && errors.Is(err, train.ErrInterrupted) {
+			// A cross-validation fold saw the signal first.
+			return startInterrupted{what}
+		}
+		return err
+	case <-ctx.Done():
+		return startInterrupted{what}
 	}
 }
 

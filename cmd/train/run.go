@@ -45,17 +45,20 @@ type Result struct {
 // metaOptions is the checkpoint metadata key of the run's Numbers.
 const metaOptions = "train.options"
 
-// Run trains and evaluates as o says, in four phases: prepare the data,
-// build (or restore) the model and its trainer, fit, and finish (curves,
-// export, test), for MNIST or, with o.CSV, for a CSV file. Progress goes to
-// stderr (a bar when stderr is a terminal, a line per epoch otherwise); the
-// last line on stdout is "test accuracy: 98.37% (9837/10000)" (or a
-// regression's "test mse: …  mae: …  r2: …"). When ctx is cancelled
-// (SIGINT), the step in flight finishes, last.safetensors is written, and
-// the error says how to resume.
+// Run trains and evaluates as o says, in four phases: start (read and check
+// everything, build the model and its trainer, then open the run folder),
+// fit, and finish (curves, export, test), for MNIST or, with o.CSV, for a
+// CSV file. Progress goes to stderr (a bar when stderr is a terminal, a
+// line per epoch otherwise); the last line on stdout is "test accuracy:
+// 98.37% (9837/10000)" (or a regression's "test mse: …  mae: …  r2: …").
+// When ctx is cancelled (SIGINT) during training, the step in flight
+// finishes, last.safetensors is written, and the error says how to resume;
+// when it is cancelled before training starts, Run returns at once and
+// nothing is written.
 //
 // A resumed run's numbers come from its checkpoint (only Epochs may be
-// given, to train further); either way they are validated first.
+// given, to train further); either way they are validated first, and every
+// error of a resumed run names its checkpoint.
 func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (*Result, error) {
 	if o.Quiet {
 		stderr = io.Discard
@@ -63,76 +66,220 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (*Result, err
 	if err := o.IO.Validate(); err != nil {
 		return nil, err
 	}
+	s, err := start(ctx, o, stderr)
+	if err != nil {
+		return nil, err
+	}
+	defer s.close()
+	if err := fit(ctx, s.o, s.tr, s.data, s.run, stderr); err != nil {
+		return nil, err
+	}
+	return finish(s.o, s.tr, s.data, s.run, stdout, stderr)
+}
+
+// started is a run ready to train: its options (a resumed run's from its
+// checkpoint), data, trainer and run folder.
+type started struct {
+	o           Options
+	data        *data
+	tr          *train.Trainer
+	run         *runDir
+	stopProfile func()
+}
+
+func (s *started) close() {
+	if s.tr != nil {
+		s.tr.Close()
+	}
+	if s.stopProfile != nil {
+		s.stopProfile()
+	}
+}
+
+// start does everything a run does before its first step, reading and
+// checking before it writes anything: a resume's checkpoint and options,
+// the data, the model and trainer, the graph file, and last the run
+// folder's files. A failure returns with the run folder as it was, and so
+// does a signal (ctx cancelled): each phase that cannot be stopped midway
+// (reading a file, cross-validating) is left to finish on its own while
+// start returns at once.
+func start(ctx context.Context, o Options, stderr io.Writer) (_ *started, err error) {
+	s := &started{}
 	var ck *checkpoint.Checkpoint
+	var enc *tabular.Encoder
 	if o.Resume != "" {
-		var err error
-		if ck, o, err = resumeOptions(o); err != nil {
+		var r *resumed
+		if err := interruptible(ctx, "loading "+o.Resume, func() (err error) { r, err = loadResume(o); return err }); err != nil {
 			return nil, err
 		}
+		ck, o, enc = r.ck, r.o, r.enc
+		defer func() {
+			// Every error of a resume names its checkpoint, once.
+			if err != nil && !strings.Contains(err.Error(), o.Resume) {
+				err = errors.Wrapf(err, "resuming from %s", o.Resume)
+			}
+		}()
 	} else if err := o.Numbers.Validate(); err != nil {
 		return nil, err
 	}
+	defer func() {
+		if err != nil {
+			s.close()
+		}
+	}()
 	// The matrix multiply is most of the time of a training step
 	// (docs/PERFORMANCE.md).
 	if err := blas.Use(o.BLAS); err != nil {
 		return nil, err
 	}
-	stopProfile, err := startProfile(o.CPUProfile)
-	if err != nil {
+	if s.stopProfile, err = startProfile(o.CPUProfile); err != nil {
 		return nil, err
 	}
-	defer stopProfile()
-	saved, err := savedEncoder(ck)
-	if err != nil {
-		return nil, errors.Wrapf(err, "resuming from %s", o.Resume)
-	}
-	data, err := prepareData(ctx, &o, saved, stderr)
-	if err != nil {
+	// The phase gets its own copy of o: prepareData sets the hidden layers
+	// it chooses, and an abandoned phase must write to nothing start reads.
+	phase := o
+	if err := interruptible(ctx, "reading the data", func() (err error) { s.data, err = prepareData(ctx, &phase, enc, stderr); return err }); err != nil {
 		return nil, err
 	}
-	tr, err := buildTrainer(o, ck, data)
-	if err != nil {
+	o = phase
+	if err := interruptible(ctx, "building the model", func() (err error) { s.tr, err = buildTrainer(o, ck, s.data); return err }); err != nil {
 		return nil, err
 	}
-	defer tr.Close()
-	run, err := openRunDir(o, tr, ck != nil)
-	if err != nil {
+	if p := s.tr.Position(); ck != nil && p.Batch > 0 && p.Batch >= s.data.train.Len() {
+		return nil, errors.Errorf("metadata field train.position is batch %d of epoch %d, past the end of the epoch's %d batches: the checkpoint was not taken on this data",
+			p.Batch, p.Epoch+1, s.data.train.Len())
+	}
+	if o.Dot != "" {
+		if err := writeFile(o.Dot, []byte(s.tr.Program().Graph().ToDot())); err != nil {
+			return nil, errors.Wrapf(err, "writing the graph to %s", o.Dot)
+		}
+	}
+	if ctx.Err() != nil {
+		return nil, startInterrupted{"starting"}
+	}
+	if s.run, err = openRunDir(o, s.tr, s.data, ck != nil); err != nil {
 		return nil, err
 	}
-	if err := run.writeRows(data); err != nil {
-		return nil, err
-	}
-	if err := fit(ctx, o, tr, data, run, stderr); err != nil {
-		return nil, err
-	}
-	return finish(o, tr, data, run, stdout, stderr)
+	s.o = o
+	return s, nil
 }
 
-// resumeOptions loads the checkpoint and returns the options it was trained
-// with: its Numbers (Epochs raised if o asks for more), o's IO.
-func resumeOptions(o Options) (*checkpoint.Checkpoint, Options, error) {
+// resumed is what a resume reads before any data: the checkpoint, the
+// options it was trained with, and a tabular run's encoder.
+type resumed struct {
+	ck  *checkpoint.Checkpoint
+	o   Options
+	enc *tabular.Encoder
+}
+
+// loadResume loads the checkpoint to resume and checks what it says before
+// anything is built or read from it (checkResume). Errors name the file.
+func loadResume(o Options) (*resumed, error) {
 	ck, err := checkpoint.Load(o.Resume)
 	if err != nil {
-		return nil, o, err
+		return nil, err
+	}
+	r, err := checkResume(ck, o)
+	return r, errors.Wrapf(err, "resuming from %s", o.Resume)
+}
+
+// checkResume returns the options a checkpoint was trained with (its
+// Numbers, Epochs raised if o asks for more; o's IO), validated exactly as
+// flags are, and checks the rest of the file against them: the
+// architecture must be the one those options build (so that the run costs
+// what the same flags would), the optimizer config the one they make, and
+// a tabular run's encoder must be there, and its hidden layers chosen.
+func checkResume(ck *checkpoint.Checkpoint, o Options) (*resumed, error) {
+	raw, ok := ck.Meta[metaOptions]
+	if !ok {
+		return nil, errors.New("the checkpoint has no run options (was it written by cmd/train?)")
 	}
 	var saved Numbers
-	if err := json.Unmarshal([]byte(ck.Meta[metaOptions]), &saved); err != nil {
-		return nil, o, errors.Errorf("resuming from %s: the checkpoint has no run options (was it written by cmd/train?)", o.Resume)
+	if err := strictJSON(raw, &saved); err != nil {
+		return nil, errors.Errorf("metadata field %s is not a run's options: %s", metaOptions, cut(err.Error()))
 	}
 	if o.Epochs > 0 {
 		saved.Epochs = o.Epochs
 	}
 	if saved.Epochs <= ck.Epoch {
-		return nil, o, errors.Errorf("resuming from %s: it has done %d of %d epochs; pass -epochs N with N > %d to train further", o.Resume, ck.Epoch, saved.Epochs, ck.Epoch)
+		return nil, errors.Errorf("it has done %d of %d epochs; pass -epochs N with N > %d to train further", ck.Epoch, saved.Epochs, ck.Epoch)
 	}
 	if err := saved.Validate(); err != nil {
-		return nil, o, errors.Wrapf(err, "resuming from %s", o.Resume)
+		return nil, errors.Wrapf(err, "metadata field %s", metaOptions)
+	}
+	enc, err := savedEncoder(ck)
+	switch {
+	case err != nil:
+		return nil, err
+	case saved.tabular() != (enc != nil):
+		return nil, errors.Errorf("metadata field %s: a run on a CSV file saves its encoder (%s), and only such a run", metaOptions, metaEncoder)
+	case saved.tabular() && saved.Hidden == nil:
+		return nil, errors.Errorf("metadata field %s has no hidden layers: a tabular run records those it chose", metaOptions)
+	}
+	want, err := runArch(saved, enc)
+	if err != nil {
+		return nil, errors.Wrapf(err, "metadata field %s", metaOptions)
+	}
+	got, err := models.ArchOf(ck)
+	if err != nil {
+		return nil, err
+	}
+	if a, b := archJSON(want), archJSON(got); a == "" || a != b {
+		return nil, errors.Errorf("metadata field arch.spec is not the architecture its options (%s) build for model %.40q", metaOptions, saved.Model)
+	}
+	opt, err := optim.New(saved.optimizer())
+	if err != nil {
+		return nil, errors.Wrapf(err, "metadata field %s", metaOptions)
+	}
+	if ck.Optimizer == nil || *ck.Optimizer != opt.Config() {
+		return nil, errors.Errorf("metadata field optimizer.config is not the optimizer its options (%s) make", metaOptions)
 	}
 	o.Numbers = saved
 	if o.Out == "" {
 		o.Out = filepath.Dir(o.Resume)
 	}
-	return ck, o, nil
+	return &resumed{ck: ck, o: o, enc: enc}, nil
+}
+
+// runArch is the architecture a run of n builds: the preset's, or a tabular
+// run's MLP for its encoder.
+func runArch(n Numbers, enc *tabular.Encoder) (graph.Arch, error) {
+	if enc != nil {
+		return tabularArch(Options{Numbers: n}, enc)
+	}
+	return models.Preset(n.Model)
+}
+
+// archJSON is an architecture's specification, "" if it has none.
+func archJSON(a graph.Arch) string {
+	b, err := json.Marshal(a)
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}
+
+// strictJSON decodes s into v, refusing unknown fields and trailing data:
+// options from another version are not silently misread.
+func strictJSON(s string, v any) error {
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("data after the value")
+	}
+	return nil
+}
+
+// cut shortens a message that may quote a file's text.
+func cut(s string) string {
+	const n = 120
+	if len(s) > n {
+		return strings.ToValidUTF8(s[:n], "") + "…"
+	}
+	return s
 }
 
 // startProfile starts a CPU profile into path, if path is set, and returns
@@ -200,7 +347,10 @@ func buildTrainer(o Options, ck *checkpoint.Checkpoint, d *data) (*train.Trainer
 	if err != nil {
 		return nil, err
 	}
-	cfg := train.Config{Batch: o.Batch, Epochs: o.Epochs, Seed: o.Seed, Schedule: sched}
+	// No batch is larger than the training set (encodeRows cuts a tabular
+	// run's to it), so neither need the program be: the numbers are the
+	// same, and a batch size far beyond the data allocates nothing.
+	cfg := train.Config{Batch: min(o.Batch, d.trainN), Epochs: o.Epochs, Seed: o.Seed, Schedule: sched}
 	if o.Patience > 0 {
 		cfg.Callbacks = []train.Callback{&train.EarlyStopping{Patience: o.Patience, RestoreBest: true}}
 	}
@@ -222,21 +372,17 @@ func buildTrainer(o Options, ck *checkpoint.Checkpoint, d *data) (*train.Trainer
 	}
 	if ck != nil {
 		if err := tr.Restore(ck); err != nil {
-			return nil, errors.Wrapf(err, "resuming from %s", o.Resume)
+			tr.Close()
+			return nil, err
 		}
 	}
 	return tr, nil
 }
 
 // fit trains, printing a line per epoch, keeping the run folder, and on an
-// interruption saving where it stopped.
+// interruption saving where it stopped. A run that fails before it has
+// saved anything takes its start's files out of the run folder again.
 func fit(ctx context.Context, o Options, tr *train.Trainer, d *data, run *runDir, stderr io.Writer) error {
-	if o.Dot != "" {
-		dot := tr.Program().Graph().ToDot()
-		if err := writeFile(o.Dot, []byte(dot)); err != nil {
-			return errors.Wrapf(err, "writing the graph to %s", o.Dot)
-		}
-	}
 	pos := tr.Position()
 	fmt.Fprintf(stderr, "%s: %d parameters; training on %d examples, validating on %d, batch %d, %s lr %g, epochs %d..%d; run folder %s\n",
 		o.Model, tr.Model.Params.Count(), d.trainN, d.valN, o.Batch, o.Optimizer,
@@ -247,16 +393,28 @@ func fit(ctx context.Context, o Options, tr *train.Trainer, d *data, run *runDir
 		return run.epochDone(tr, s)
 	}
 	err := tr.Fit(ctx, d.train, d.val)
-	last := filepath.Join(run.dir, "last.safetensors")
-	if errors.Is(err, train.ErrInterrupted) {
-		if tr.Position().Batch > 0 {
-			if serr := tr.Save(last); serr != nil {
-				return errors.Wrapf(serr, "saving after the interruption (%v)", err)
-			}
-		}
-		return errors.Wrapf(err, "checkpoint saved to %s; resume with: go run ./cmd/train -resume %s", last, last)
+	if err == nil {
+		return nil
 	}
-	return errors.Wrapf(err, "training (the last good checkpoint is %s)", last)
+	last := filepath.Join(run.dir, "last.safetensors")
+	if errors.Is(err, train.ErrInterrupted) && tr.Position().Batch > 0 {
+		if serr := tr.Save(last); serr != nil {
+			err = errors.Wrapf(serr, "saving after the interruption (%v)", err)
+		} else {
+			run.saved = true
+			return errors.Wrapf(err, "checkpoint saved to %s; resume with: go run ./cmd/train -resume %s", last, last)
+		}
+	}
+	if !run.saved {
+		run.discard()
+	}
+	switch {
+	case run.saved:
+		return errors.Wrapf(err, "training (the last good checkpoint is %s)", last)
+	case o.Resume != "":
+		return errors.Wrapf(err, "training (this run saved nothing: the last good checkpoint is %s, the one it resumed from)", o.Resume)
+	}
+	return errors.Wrapf(err, "training (nothing was saved)")
 }
 
 // progress returns the trainer's OnStep: a bar on a terminal, and the

@@ -207,6 +207,7 @@ func TestDivergenceStopsAndKeepsLastGood(t *testing.T) {
 		t.Fatal(err)
 	}
 	ck.Meta[metaOptions] = strings.Replace(ck.Meta[metaOptions], `"lr":0.01`, `"lr":1e12`, 1)
+	ck.Optimizer.LR = 1e12 // the optimizer config must be the one the options make
 	if err := ck.Save(last, graph.Float32); err != nil {
 		t.Fatal(err)
 	}

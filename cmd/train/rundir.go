@@ -28,6 +28,12 @@ type runDir struct {
 	// best.safetensors; seen says there is one.
 	best float64
 	seen bool
+	// saved says a checkpoint was written by this run.
+	saved bool
+	// created are the files this run's start wrote that were not there
+	// before, and madeDirs the folders it made, deepest first: what
+	// discard takes out again.
+	created, madeDirs []string
 }
 
 // better reports whether s's validation figure beats the best so far.
@@ -56,13 +62,16 @@ func (r *runDir) writeRows(d *data) error {
 	if err != nil {
 		return errors.Wrap(err, "encoding rows.json")
 	}
-	return writeFile(filepath.Join(r.dir, "rows.json"), append(b, '\n'))
+	return r.write("rows.json", append(b, '\n'))
 }
 
-// openRunDir creates the run folder (checking that it can be written before
-// any training) and writes config.json: a new run's, or for a resumed run
-// config.resume-<time>.json beside the first.
-func openRunDir(o Options, tr *train.Trainer, resumed bool) (*runDir, error) {
+// openRunDir creates the run folder (checking that it can be written) and
+// writes the files a run starts with: config.json (for a resumed run
+// config.resume-<time>.json beside the first), a new run's empty
+// metrics.jsonl, and a tabular run's rows.json. It is the last step of a
+// start, once everything that can fail before training has succeeded; if
+// it fails itself, it takes out again what it wrote and the folders it made.
+func openRunDir(o Options, tr *train.Trainer, d *data, resumed bool) (_ *runDir, err error) {
 	r := &runDir{dir: o.Out, model: o.Model, metric: "loss"}
 	if tr.Model.Arch.Loss.Labels() {
 		r.metric = "accuracy"
@@ -75,9 +84,14 @@ func openRunDir(o Options, tr *train.Trainer, resumed bool) (*runDir, error) {
 	if r.dir == "" {
 		r.dir = filepath.Join("runs", time.Now().Format("20060102-150405")+"-"+o.Model)
 	}
-	if err := os.MkdirAll(r.dir, 0o755); err != nil {
+	if r.madeDirs, err = mkdirAll(r.dir); err != nil {
 		return nil, errors.Wrap(err, "creating the run folder")
 	}
+	defer func() {
+		if err != nil {
+			r.discard()
+		}
+	}()
 	probe, err := os.CreateTemp(r.dir, ".write-test-*")
 	if err != nil {
 		return nil, errors.Wrapf(err, "run folder %s is not writable", r.dir)
@@ -96,16 +110,66 @@ func openRunDir(o Options, tr *train.Trainer, resumed bool) (*runDir, error) {
 	if err != nil {
 		return nil, errors.Wrap(err, "encoding config.json")
 	}
-	if err := writeFile(filepath.Join(r.dir, name), append(b, '\n')); err != nil {
+	if err := r.write(name, append(b, '\n')); err != nil {
 		return nil, err
 	}
 	if !resumed {
 		// A new run starts a new metrics log.
-		if err := writeFile(filepath.Join(r.dir, "metrics.jsonl"), nil); err != nil {
+		if err := r.write("metrics.jsonl", nil); err != nil {
 			return nil, err
 		}
 	}
+	if err := r.writeRows(d); err != nil {
+		return nil, err
+	}
 	return r, nil
+}
+
+// write writes a file of the run folder, remembering it for discard if it
+// is new.
+func (r *runDir) write(name string, data []byte) error {
+	path := filepath.Join(r.dir, name)
+	_, err := os.Lstat(path)
+	existed := err == nil
+	if err := writeFile(path, data); err != nil {
+		return err
+	}
+	if !existed {
+		r.created = append(r.created, path)
+	}
+	return nil
+}
+
+// discard takes the files and folders this run created out of the run
+// folder again: a run that failed before it saved anything leaves nothing
+// behind. Files it rewrote (a resumed run's rows.json) stay.
+func (r *runDir) discard() {
+	for i := len(r.created) - 1; i >= 0; i-- {
+		os.Remove(r.created[i])
+	}
+	r.created = nil
+	for _, d := range r.madeDirs {
+		os.Remove(d) // only if empty: never what someone else put there
+	}
+	r.madeDirs = nil
+}
+
+// mkdirAll is os.MkdirAll that returns the folders it made, deepest first.
+func mkdirAll(dir string) ([]string, error) {
+	var missing []string
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(d); err == nil {
+			break
+		}
+		missing = append(missing, d)
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	return missing, nil
 }
 
 // epochDone records the epoch in metrics.jsonl, saves last.safetensors, and
@@ -117,6 +181,7 @@ func (r *runDir) epochDone(tr *train.Trainer, s train.EpochStats) error {
 	if err := tr.Save(filepath.Join(r.dir, "last.safetensors")); err != nil {
 		return err
 	}
+	r.saved = true
 	if v, ok := r.better(s); ok {
 		r.best, r.seen = v, true
 		return tr.Save(filepath.Join(r.dir, "best.safetensors"))
