@@ -43,8 +43,8 @@ type Classifier interface {
 // nor calls Gorgonia's SoftMax, LogSoftMax or LogSumExp: see LogSoftmax.
 type CrossEntropy struct{}
 
-// MSE is the mean squared error (1/(B·C)) Σ (x − y)², as PyTorch's MSELoss
-// with reduction "mean".
+// MSE is the mean squared error over every output element, (1/N) Σ (x − y)²,
+// as PyTorch's MSELoss with reduction "mean".
 type MSE struct{}
 
 // Labels implements Loss: the targets are class labels.

@@ -159,3 +159,49 @@ func TestClassifierProbabilities(t *testing.T) {
 		t.Errorf("probabilities of a regression: %v", err)
 	}
 }
+
+// TestProbabilitiesByHand: softmax rows [0, ln 3] → [1/4, 3/4] and
+// [1000, 0, −1000] → [1, 0, 0] (the row maximum keeps exp finite).
+func TestProbabilitiesByHand(t *testing.T) {
+	out := []float64{0, math.Log(3), 1000, 0, -1000}
+	CrossEntropy{}.Probabilities(out[:2], 2)
+	CrossEntropy{}.Probabilities(out[2:], 3)
+	for i, want := range []float64{0.25, 0.75, 1, 0, 0} {
+		if math.Abs(out[i]-want) > 1e-12 || math.IsNaN(out[i]) {
+			t.Errorf("probability %d = %v, want %v", i, out[i], want)
+		}
+	}
+	logits := tensor.New(tensor.WithShape(1, 2), tensor.WithBacking([]float32{0, float32(math.Log(3))}))
+	if p := Softmax(logits); math.Abs(p[0]-0.25) > 1e-6 || math.Abs(p[1]-0.75) > 1e-6 {
+		t.Errorf("Softmax = %v", p)
+	}
+}
+
+// TestElementwiseLayersByHand: LeakyReLU, Sigmoid, Tanh and Rescale on
+// [−2, 0.5], worked out from their formulas.
+func TestElementwiseLayersByHand(t *testing.T) {
+	for _, c := range []struct {
+		layer Layer
+		want  []float64
+	}{
+		{LeakyReLU{Alpha: 0.1}, []float64{-0.2, 0.5}},
+		{LeakyReLU{}, []float64{-0.02, 0.5}}, // PyTorch's default slope 0.01
+		{Sigmoid{}, []float64{1 / (1 + math.Exp(2)), 1 / (1 + math.Exp(-0.5))}},
+		{Tanh{}, []float64{math.Tanh(-2), math.Tanh(0.5)}},
+		{Rescale{Scale: []float64{3, -1}, Shift: []float64{1, 2}}, []float64{-5, 1.5}},
+	} {
+		m, err := NewModel(Arch{Net: c.layer, InShape: []int{2}, Loss: MSE{}}, Float64, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := m.Predict([]float32{-2, 0.5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range got {
+			if math.Abs(got[i]-c.want[i]) > 1e-12 {
+				t.Errorf("%T: y[%d] = %v, want %v", c.layer, i, got[i], c.want[i])
+			}
+		}
+	}
+}
