@@ -19,8 +19,10 @@ type Config struct {
 	// Workloads names the workloads to run, from Workloads. If Workloads is
 	// empty, every workload whose preset models.Preset accepts is run.
 	Workloads []string
-	// Batch, if positive, is the batch size of every workload. If Batch is
-	// zero, each workload's own is used (mlp 128, cnn 64, lenet5 64).
+	// Batch, if positive, is the batch size of every training workload
+	// (Train and Epoch). If Batch is zero, each workload's own is used (mlp
+	// 128, cnn 64, lenet5 64). An inference workload keeps its own, which
+	// its name says.
 	Batch int
 	// Procs lists the GOMAXPROCS values at which each workload is measured
 	// (and the --threads of the PyTorch peer). If Procs is empty, {2} is
@@ -34,6 +36,10 @@ type Config struct {
 	// gradients and the optimizer's state. Zero means no warm-up beyond
 	// that first step.
 	Warmup int
+	// Calls is the number of timed calls of each caller in each repeat of
+	// an inference workload, after a tenth as many untimed ones (at least
+	// 20). If Calls is zero, each workload's own is used (Workload.Calls).
+	Calls int
 	// Repeat is the number of independent measurements (each on a freshly
 	// built model) that the figures are medians of. If Repeat is zero, 5 is
 	// used.
@@ -125,7 +131,8 @@ func (c Config) Validate() error {
 			return errors.Errorf("workload %q listed twice", name)
 		}
 		seen[name] = true
-		if _, err := models.Preset(name); err != nil {
+		w, _ := LookupWorkload(name)
+		if _, err := models.Preset(w.preset()); err != nil {
 			return errors.Wrapf(err, "workload %s", name)
 		}
 	}
@@ -146,6 +153,8 @@ func (c Config) Validate() error {
 		return errors.Errorf("steps %d must not be negative (0: 50)", c.Steps)
 	case c.Warmup < 0:
 		return errors.Errorf("warm-up steps %d must not be negative", c.Warmup)
+	case c.Calls < 0:
+		return errors.Errorf("calls %d must not be negative (0: each workload's own)", c.Calls)
 	case c.Repeat < 0:
 		return errors.Errorf("repeat %d must not be negative (0: 5)", c.Repeat)
 	}

@@ -25,6 +25,8 @@ func TestValidate(t *testing.T) {
 		{"negative steps", Config{Steps: -1}, "steps -1"},
 		{"negative warmup", Config{Warmup: -1}, "warm-up steps -1"},
 		{"negative repeat", Config{Repeat: -2}, "repeat -2"},
+		{"negative calls", Config{Calls: -3}, "calls -3"},
+		{"inference", Config{Workloads: []string{"mlp-infer-1", "mlp-serve-8", "mlp-epoch"}, Calls: 10}, ""},
 		{"bad blas", Config{BLAS: "mkl"}, `unknown BLAS "mkl"`},
 		{"missing torch script", Config{CompareTorch: true, TorchScript: missing}, "torch_mnist.py"},
 	} {

@@ -19,26 +19,43 @@ import (
 )
 
 // Result is what Run measured for one workload at one GOMAXPROCS. Figures
-// over steps pool the timed steps of every repeat; figures per repeat are
-// medians over the repeats.
+// over steps (or calls) pool the timed steps of every repeat; figures per
+// repeat are medians over the repeats.
 type Result struct {
 	Workload string `json:"workload"`
-	Batch    int    `json:"batch"`
-	Procs    int    `json:"procs"`
-	Steps    int    `json:"steps"`
-	Warmup   int    `json:"warmup"`
-	Repeat   int    `json:"repeat"`
-	// SamplesPerSec is the median over repeats of batch·steps / the wall
-	// time of the timed steps; SamplesPerSecRepeats holds each repeat's.
+	// Kind is "train", "epoch" or "infer" (Kind).
+	Kind  string `json:"kind"`
+	Batch int    `json:"batch"`
+	// Callers is the number of goroutines predicting at once (Infer), 0
+	// for training. PredictorBatch and Programs are the batch and the
+	// programs of the graph.Predictor they share, when there are several.
+	Callers        int `json:"callers"`
+	PredictorBatch int `json:"predictor_batch,omitempty"`
+	Programs       int `json:"programs,omitempty"`
+	Procs          int `json:"procs"`
+	// Steps and Warmup are the timed and untimed steps of each repeat: for
+	// Infer, the calls of each caller; for Epoch, the epoch's batches and 0.
+	Steps  int `json:"steps"`
+	Warmup int `json:"warmup"`
+	Repeat int `json:"repeat"`
+	// SamplesPerSec is the median over repeats of the examples of the
+	// timed steps / their wall time (Epoch: the trainer's own figure for
+	// the epoch); SamplesPerSecRepeats holds each repeat's.
 	SamplesPerSec        float64   `json:"samples_per_s"`
 	SamplesPerSecRepeats []float64 `json:"samples_per_s_repeats"`
 	// MsPerStepMedian and MsPerStepP90 are the median and 90th percentile
-	// of the durations of all timed steps of all repeats.
+	// of the durations of all timed steps (Infer: calls) of all repeats.
 	MsPerStepMedian float64 `json:"ms_per_step_median"`
 	MsPerStepP90    float64 `json:"ms_per_step_p90"`
+	// P50us, P99us and MaxUs are the median, 99th percentile and maximum
+	// latency of the calls of an Infer workload, every caller's and every
+	// repeat's pooled, in microseconds.
+	P50us float64 `json:"p50_us,omitempty"`
+	P99us float64 `json:"p99_us,omitempty"`
+	MaxUs float64 `json:"max_us,omitempty"`
 	// AllocsPerStep and BytesPerStep are the median over repeats of the
 	// runtime.MemStats Mallocs and TotalAlloc deltas over the timed steps,
-	// divided by the steps.
+	// divided by the steps (Infer: by the calls).
 	AllocsPerStep float64 `json:"allocs_per_step"`
 	BytesPerStep  float64 `json:"bytes_per_step"`
 	// PeakRSSMB is VmHWM (MiB) after the workload's repeats. It is reset
@@ -46,9 +63,17 @@ type Result struct {
 	PeakRSSMB    float64 `json:"peak_rss_mb"`
 	PeakRSSReset bool    `json:"peak_rss_reset"`
 	// FLOPsPerStep counts the matrix multiplies and convolutions of a step
-	// (see FLOPs); GFLOPs is FLOPsPerStep over the median step time.
+	// (see FLOPs; for Infer, of one call's forward pass alone). GFLOPs is
+	// FLOPsPerStep over the median step time for training, and the
+	// forward FLOPs of the examples predicted per second for Infer.
 	FLOPsPerStep int64   `json:"flops_per_step"`
 	GFLOPs       float64 `json:"gflops"`
+	// SGEMMPeakGFLOPs is the machine's SGEMM peak at this GOMAXPROCS,
+	// measured by Run before the first workload (sgemmPeak), and
+	// PeakFraction is GFLOPs over it: how much of what the cores can
+	// multiply the workload uses.
+	SGEMMPeakGFLOPs float64 `json:"sgemm_peak_gflops"`
+	PeakFraction    float64 `json:"peak_fraction"`
 	// LoadAvg1 is the machine's 1-minute load average before and after the
 	// workload (Linux): above the number of CPUs, other jobs took part of
 	// the machine during the measurement.
@@ -56,21 +81,29 @@ type Result struct {
 	GoVersion  string    `json:"go_version"`
 	GOMAXPROCS int       `json:"gomaxprocs"`
 	BLAS       string    `json:"blas"`
-	Optimizer  string    `json:"optimizer"`
+	Optimizer  string    `json:"optimizer,omitempty"`
 
-	// TorchSamplesPerSec is the PyTorch peer's speed over the timed batches
-	// alone: Steps·Batch / (median TorchLongSeconds − median
-	// TorchShortSeconds), where each repeat runs the peer twice, for 1+Warmup
-	// batches (short) and for 1+Warmup+Steps (long), so that its start-up
-	// batches drop out as the Go side's warm-up does. Ratio is SamplesPerSec
-	// over it. Both are 0 (omitted) without a comparison.
+	// TorchSamplesPerSec is the PyTorch peer's speed. For Train, over the
+	// timed batches alone: Steps·Batch / (median TorchLongSeconds − median
+	// TorchShortSeconds), where each repeat runs the peer twice, for
+	// 1+Warmup batches (short) and for 1+Warmup+Steps (long), so that its
+	// start-up batches drop out as the Go side's warm-up does. For Epoch,
+	// the median of the peer's own figure for the same number of batches.
+	// For Infer, the median of each repeat's calls·batch over the wall
+	// time of its timed calls, one process calling alone. Ratio is
+	// SamplesPerSec over it. Both are 0 (omitted) without a comparison.
 	// TorchSamplesPerSecInclWarmup is the median of the peer's own figure
 	// for its long runs, which includes their first 1+Warmup batches.
 	TorchSamplesPerSec           float64   `json:"torch_samples_per_s,omitempty"`
 	TorchSamplesPerSecInclWarmup float64   `json:"torch_samples_per_s_incl_warmup,omitempty"`
 	TorchShortSeconds            []float64 `json:"torch_short_seconds,omitempty"`
 	TorchLongSeconds             []float64 `json:"torch_long_seconds,omitempty"`
-	Ratio                        float64   `json:"ratio_tapestry_torch,omitempty"`
+	// TorchP50us, TorchP99us and TorchMaxUs are the peer's call latencies
+	// (model(x) under torch.inference_mode()), every repeat's pooled.
+	TorchP50us float64 `json:"torch_p50_us,omitempty"`
+	TorchP99us float64 `json:"torch_p99_us,omitempty"`
+	TorchMaxUs float64 `json:"torch_max_us,omitempty"`
+	Ratio      float64 `json:"ratio_tapestry_torch,omitempty"`
 	// TorchNote says why there is no comparison, or what was odd about it.
 	TorchNote string `json:"torch_note,omitempty"`
 }
@@ -118,19 +151,34 @@ func Run(ctx context.Context, cfg Config, stdout io.Writer) ([]Result, error) {
 	if c.JSON {
 		table = c.Log
 	}
-	fmt.Fprintln(table, tableHeader(peer != nil))
+	peaks := map[int]float64{}
+	header := ""
 	var results []Result
 	for _, name := range c.Workloads {
 		w, _ := LookupWorkload(name)
 		for _, procs := range c.Procs {
+			if _, ok := peaks[procs]; !ok {
+				runtime.GOMAXPROCS(procs)
+				peaks[procs] = sgemmPeak()
+				fmt.Fprintf(c.Log, "bench: SGEMM peak at GOMAXPROCS %d: %.1f GFLOP/s (package blas, %d³, best of %d)\n",
+					procs, peaks[procs], peakSize, peakRuns)
+			}
 			r, err := runWorkload(ctx, c, w, procs, train, peer)
 			if err != nil {
 				return results, errors.Wrapf(err, "workload %s (GOMAXPROCS %d)", name, procs)
+			}
+			r.SGEMMPeakGFLOPs = peaks[procs]
+			if r.SGEMMPeakGFLOPs > 0 {
+				r.PeakFraction = r.GFLOPs / r.SGEMMPeakGFLOPs
 			}
 			if r.TorchNote == "" {
 				r.TorchNote = torchNote
 			}
 			results = append(results, r)
+			if h := tableHeader(w.Kind, peer != nil); h != header {
+				fmt.Fprintln(table, h)
+				header = h
+			}
 			fmt.Fprintln(table, tableRow(r, peer != nil))
 			if c.JSON {
 				line, err := json.Marshal(r)
@@ -168,19 +216,32 @@ func newTorchPeer(ctx context.Context, c Config, dataDir string) (*torchPeer, er
 }
 
 // runWorkload measures w at procs: cfg.Repeat repeats, each followed by the
-// PyTorch peer's short and long runs when peer is not nil.
+// PyTorch peer's runs when peer is not nil.
 func runWorkload(ctx context.Context, c Config, w Workload, procs int, train *mnist.Dataset, peer *torchPeer) (Result, error) {
 	r, arch, err := newResult(c, w, procs, train)
 	if err != nil {
 		return r, err
 	}
-	long := 1 + c.Warmup + c.Steps
+	var epochData *mnist.Dataset
+	var inputs []float32
+	switch w.Kind {
+	case Epoch:
+		if epochData, err = epochSet(train); err != nil {
+			return r, err
+		}
+		if r.Steps = epochData.Len() / r.Batch; r.Steps < 1 {
+			return r, errors.Errorf("the %d training images of an epoch make no whole batch of %d", epochData.Len(), r.Batch)
+		}
+	case Infer:
+		inputs = inferInputs(train)
+	}
 	if peer != nil {
+		long := 1 + c.Warmup + c.Steps
 		switch {
 		case w.Torch == "":
 			r.TorchNote = "no PyTorch counterpart in torch_mnist.py"
 			peer = nil
-		case long > train.Len()/r.Batch:
+		case w.Kind == Train && long > train.Len()/r.Batch:
 			return r, errors.Errorf("comparing with PyTorch: 1+warmup+steps = %d batches is more than the %d whole batches of %d in one epoch, all torch_mnist.py runs",
 				long, train.Len()/r.Batch, r.Batch)
 		}
@@ -198,7 +259,16 @@ func runWorkload(ctx context.Context, c Config, w Workload, procs int, train *mn
 	r.PeakRSSReset = resetPeakRSS()
 	var s samples
 	for rep := 1; rep <= c.Repeat; rep++ {
-		if err := s.goRepeat(ctx, c, w, arch, &r, train, rep); err != nil {
+		var err error
+		switch w.Kind {
+		case Train:
+			err = s.goRepeat(ctx, c, w, arch, &r, train, rep)
+		case Epoch:
+			err = s.epochRepeat(ctx, c, w, arch, &r, epochData, rep)
+		case Infer:
+			err = s.inferRepeat(ctx, c, w, arch, &r, inputs, rep)
+		}
+		if err != nil {
 			return r, err
 		}
 		if peer != nil {
@@ -213,19 +283,19 @@ func runWorkload(ctx context.Context, c Config, w Workload, procs int, train *mn
 	if r.PeakRSSMB, err = peakRSSMB(); err != nil {
 		fmt.Fprintf(c.Log, "bench: %v\n", err)
 	}
-	s.summarize(&r, c, peer != nil)
+	s.summarize(&r, w, c, peer != nil)
 	return r, nil
 }
 
 // newResult checks the workload's settings and starts its Result: batch,
 // FLOPs, optimizer.
 func newResult(c Config, w Workload, procs int, train *mnist.Dataset) (Result, graph.Arch, error) {
-	arch, err := models.Preset(w.Name)
+	arch, err := models.Preset(w.preset())
 	if err != nil {
 		return Result{}, arch, err
 	}
 	batch := w.Batch
-	if c.Batch > 0 {
+	if c.Batch > 0 && w.Kind != Infer {
 		batch = c.Batch
 	}
 	if batch > train.Len() {
@@ -238,18 +308,41 @@ func newResult(c Config, w Workload, procs int, train *mnist.Dataset) (Result, g
 	if len(skipped) > 0 {
 		fmt.Fprintf(c.Log, "bench: %s: FLOPs count 0 for layers of types %v\n", w.Name, skipped)
 	}
-	opt, err := optim.New(w.Optim)
-	if err != nil {
-		return Result{}, arch, err
+	r := Result{Workload: w.Name, Kind: w.Kind.String(), Batch: batch, Procs: procs, Steps: c.Steps, Warmup: c.Warmup, Repeat: c.Repeat,
+		FLOPsPerStep: flops, GoVersion: runtime.Version(), BLAS: c.BLAS}
+	switch w.Kind {
+	case Infer:
+		// Forward only: FLOPs counts three products per layer.
+		r.FLOPsPerStep = flops / 3
+		r.Callers = w.callers()
+		if r.Callers > 1 {
+			r.PredictorBatch, r.Programs = max(batch, w.PredictorBatch), procs
+		}
+		r.Steps = w.Calls
+		if c.Calls > 0 {
+			r.Steps = c.Calls
+		}
+		r.Warmup = inferWarmup(r.Steps)
+	case Epoch:
+		r.Warmup = 0
 	}
-	return Result{Workload: w.Name, Batch: batch, Procs: procs, Steps: c.Steps, Warmup: c.Warmup, Repeat: c.Repeat,
-		FLOPsPerStep: flops, GoVersion: runtime.Version(), BLAS: c.BLAS, Optimizer: opt.Config().String()}, arch, nil
+	if w.Kind != Infer {
+		opt, err := optim.New(w.Optim)
+		if err != nil {
+			return Result{}, arch, err
+		}
+		r.Optimizer = opt.Config().String()
+	}
+	return r, arch, nil
 }
 
 // samples are the measurements of every repeat of one workload, which its
 // figures are medians of.
 type samples struct {
 	stepSeconds, allocs, bytes, torchIncl []float64
+	// torchRates and torchLatencies are the peer's inference figures:
+	// each repeat's rate, and every call's latency in seconds.
+	torchRates, torchLatencies []float64
 }
 
 // goRepeat measures tapestry once.
@@ -266,18 +359,69 @@ func (s *samples) goRepeat(ctx context.Context, c Config, w Workload, arch graph
 	return nil
 }
 
-// torchRepeat runs the PyTorch peer twice, for 1+warmup batches (short) and
-// 1+warmup+steps batches (long): the difference times the timed batches
-// alone.
+// epochRepeat trains one epoch with tapestry.
+func (s *samples) epochRepeat(ctx context.Context, c Config, w Workload, arch graph.Arch, r *Result, data *mnist.Dataset, rep int) error {
+	m, err := measureEpoch(ctx, arch, w.Optim, r.Batch, data, c.Seed)
+	if err != nil {
+		return errors.Wrapf(err, "repeat %d", rep)
+	}
+	r.SamplesPerSecRepeats = append(r.SamplesPerSecRepeats, m.samplesPerSec)
+	s.stepSeconds = append(s.stepSeconds, m.stepSeconds...)
+	s.allocs = append(s.allocs, m.allocsPerStep)
+	s.bytes = append(s.bytes, m.bytesPerStep)
+	fmt.Fprintf(c.Log, "bench: %s GOMAXPROCS %d repeat %d/%d: one epoch of %d batches, %.0f samples/s\n",
+		w.Name, r.Procs, rep, c.Repeat, r.Steps, m.samplesPerSec)
+	return nil
+}
+
+// inferRepeat measures tapestry's predictions once.
+func (s *samples) inferRepeat(ctx context.Context, c Config, w Workload, arch graph.Arch, r *Result, inputs []float32, rep int) error {
+	m, err := measureInfer(ctx, arch, r.Batch, r.Callers, r.PredictorBatch, r.Steps, inputs, c.Seed)
+	if err != nil {
+		return errors.Wrapf(err, "repeat %d", rep)
+	}
+	r.SamplesPerSecRepeats = append(r.SamplesPerSecRepeats, m.samplesPerSec)
+	s.stepSeconds = append(s.stepSeconds, m.callSeconds...)
+	s.allocs = append(s.allocs, m.allocsPerCall)
+	s.bytes = append(s.bytes, m.bytesPerCall)
+	fmt.Fprintf(c.Log, "bench: %s GOMAXPROCS %d repeat %d/%d: %.0f samples/s, p50 %.1f µs, max %.1f µs\n", w.Name, r.Procs, rep, c.Repeat,
+		m.samplesPerSec, 1e6*Median(m.callSeconds), 1e6*Percentile(m.callSeconds, 100))
+	return nil
+}
+
+// torchRepeat runs the PyTorch peer for one repeat of w.
 func (s *samples) torchRepeat(ctx context.Context, c Config, w Workload, peer *torchPeer, r *Result, rep int) error {
+	switch w.Kind {
+	case Epoch:
+		e, setup, err := peer.run(ctx, w.Torch, r.Batch, r.Procs, r.Steps)
+		if err != nil {
+			return errors.Wrapf(err, "repeat %d, PyTorch epoch", rep)
+		}
+		logSetup(c, rep, setup)
+		s.torchIncl = append(s.torchIncl, e.SamplesPerSec)
+		fmt.Fprintf(c.Log, "bench: %s GOMAXPROCS %d repeat %d/%d: PyTorch %d batches, %.0f samples/s\n",
+			w.Name, r.Procs, rep, c.Repeat, r.Steps, e.SamplesPerSec)
+		return nil
+	case Infer:
+		// One PyTorch process predicting alone, whatever the callers.
+		ti, err := peer.infer(ctx, w.Torch, r.Batch, r.Procs, r.Steps, r.Warmup)
+		if err != nil {
+			return errors.Wrapf(err, "repeat %d, PyTorch inference", rep)
+		}
+		s.torchRates = append(s.torchRates, ti.SamplesPerSec)
+		for _, us := range ti.LatenciesUs {
+			s.torchLatencies = append(s.torchLatencies, us/1e6)
+		}
+		fmt.Fprintf(c.Log, "bench: %s GOMAXPROCS %d repeat %d/%d: PyTorch %.0f samples/s, p50 %.1f µs\n",
+			w.Name, r.Procs, rep, c.Repeat, ti.SamplesPerSec, ti.P50us)
+		return nil
+	}
 	long := 1 + c.Warmup + c.Steps
 	short, setup, err := peer.run(ctx, w.Torch, r.Batch, r.Procs, 1+c.Warmup)
 	if err != nil {
 		return errors.Wrapf(err, "repeat %d, PyTorch short run", rep)
 	}
-	if rep == 1 && setup != "" {
-		fmt.Fprintf(c.Log, "bench: PyTorch peer: %s\n", setup)
-	}
+	logSetup(c, rep, setup)
 	lr, _, err := peer.run(ctx, w.Torch, r.Batch, r.Procs, long)
 	if err != nil {
 		return errors.Wrapf(err, "repeat %d, PyTorch long run", rep)
@@ -290,30 +434,66 @@ func (s *samples) torchRepeat(ctx context.Context, c Config, w Workload, peer *t
 	return nil
 }
 
+func logSetup(c Config, rep int, setup string) {
+	if rep == 1 && setup != "" {
+		fmt.Fprintf(c.Log, "bench: PyTorch peer: %s\n", setup)
+	}
+}
+
 // summarize sets r's figures: medians over the repeats.
-func (s *samples) summarize(r *Result, c Config, torch bool) {
+func (s *samples) summarize(r *Result, w Workload, c Config, torch bool) {
 	r.SamplesPerSec = Median(r.SamplesPerSecRepeats)
 	r.MsPerStepMedian = 1000 * Median(s.stepSeconds)
 	r.MsPerStepP90 = 1000 * Percentile(s.stepSeconds, 90)
 	r.AllocsPerStep = Median(s.allocs)
 	r.BytesPerStep = Median(s.bytes)
-	if r.MsPerStepMedian > 0 {
+	switch {
+	case w.Kind == Infer:
+		r.P50us = 1e6 * Median(s.stepSeconds)
+		r.P99us = 1e6 * Percentile(s.stepSeconds, 99)
+		r.MaxUs = 1e6 * Percentile(s.stepSeconds, 100)
+		r.GFLOPs = float64(r.FLOPsPerStep) / float64(r.Batch) * r.SamplesPerSec / 1e9
+	case r.MsPerStepMedian > 0:
 		r.GFLOPs = float64(r.FLOPsPerStep) / (r.MsPerStepMedian / 1000) / 1e9
 	}
-	if torch {
+	if !torch {
+		return
+	}
+	switch w.Kind {
+	case Train:
 		r.TorchSamplesPerSecInclWarmup = Median(s.torchIncl)
 		r.TorchSamplesPerSec = torchRate(c.Steps*r.Batch, r.TorchShortSeconds, r.TorchLongSeconds)
-		if r.TorchSamplesPerSec > 0 {
-			r.Ratio = r.SamplesPerSec / r.TorchSamplesPerSec
-		} else {
-			r.TorchNote = "PyTorch's median long run was not slower than its median short run (a loaded machine?): no rate"
-		}
+	case Epoch:
+		r.TorchSamplesPerSec = Median(s.torchIncl)
+	case Infer:
+		r.TorchSamplesPerSec = Median(s.torchRates)
+		r.TorchP50us = 1e6 * Median(s.torchLatencies)
+		r.TorchP99us = 1e6 * Percentile(s.torchLatencies, 99)
+		r.TorchMaxUs = 1e6 * Percentile(s.torchLatencies, 100)
+	}
+	switch {
+	case r.TorchSamplesPerSec > 0:
+		r.Ratio = r.SamplesPerSec / r.TorchSamplesPerSec
+	case w.Kind == Train:
+		r.TorchNote = "PyTorch's median long run was not slower than its median short run (a loaded machine?): no rate"
+	default:
+		r.TorchNote = "PyTorch reported no rate"
 	}
 }
 
-func tableHeader(torch bool) string {
-	h := fmt.Sprintf("%-8s %5s %5s %10s %9s %9s %11s %10s %8s %8s",
-		"workload", "batch", "procs", "samples/s", "ms/step", "p90 ms", "allocs/step", "MiB/step", "peak MiB", "GFLOP/s")
+// tableHeader is the header of the table rows of workloads of kind k:
+// training and epoch rows share one, inference rows have their own.
+func tableHeader(k Kind, torch bool) string {
+	if k == Infer {
+		h := fmt.Sprintf("%-14s %5s %7s %5s %10s %9s %9s %9s %11s %8s %6s",
+			"workload", "batch", "callers", "procs", "samples/s", "p50 µs", "p99 µs", "max µs", "allocs/call", "GFLOP/s", "peak%")
+		if torch {
+			h += fmt.Sprintf(" %11s %10s %7s", "torch p50µs", "torch/s", "ratio")
+		}
+		return h
+	}
+	h := fmt.Sprintf("%-14s %5s %5s %10s %9s %9s %11s %10s %8s %8s %6s",
+		"workload", "batch", "procs", "samples/s", "ms/step", "p90 ms", "allocs/step", "MiB/step", "peak MiB", "GFLOP/s", "peak%")
 	if torch {
 		h += fmt.Sprintf(" %10s %7s", "torch/s", "ratio")
 	}
@@ -321,9 +501,23 @@ func tableHeader(torch bool) string {
 }
 
 func tableRow(r Result, torch bool) string {
-	s := fmt.Sprintf("%-8s %5d %5d %10.0f %9.2f %9.2f %11.0f %10.2f %8.0f %8.2f",
+	var s string
+	if r.Kind == Infer.String() {
+		s = fmt.Sprintf("%-14s %5d %7d %5d %10.0f %9.1f %9.1f %9.1f %11.1f %8.2f %6.1f",
+			r.Workload, r.Batch, r.Callers, r.Procs, r.SamplesPerSec, r.P50us, r.P99us, r.MaxUs,
+			r.AllocsPerStep, r.GFLOPs, 100*r.PeakFraction)
+		if torch {
+			if r.TorchSamplesPerSec > 0 {
+				s += fmt.Sprintf(" %11.1f %10.0f %7.3f", r.TorchP50us, r.TorchSamplesPerSec, r.Ratio)
+			} else {
+				s += fmt.Sprintf(" %11s %10s %7s", "-", "-", "-")
+			}
+		}
+		return s
+	}
+	s = fmt.Sprintf("%-14s %5d %5d %10.0f %9.2f %9.2f %11.0f %10.2f %8.0f %8.2f %6.1f",
 		r.Workload, r.Batch, r.Procs, r.SamplesPerSec, r.MsPerStepMedian, r.MsPerStepP90,
-		r.AllocsPerStep, r.BytesPerStep/(1<<20), r.PeakRSSMB, r.GFLOPs)
+		r.AllocsPerStep, r.BytesPerStep/(1<<20), r.PeakRSSMB, r.GFLOPs, 100*r.PeakFraction)
 	if torch {
 		if r.TorchSamplesPerSec > 0 {
 			s += fmt.Sprintf(" %10.0f %7.3f", r.TorchSamplesPerSec, r.Ratio)

@@ -108,7 +108,8 @@ func TestRunJSON(t *testing.T) {
 
 // fakeTorch is a stand-in for python running torch_mnist.py: it imports
 // "torch" (-c exits 0), checks LD_LIBRARY_PATH, and reports training that
-// takes 0.1 s to start and 10 ms per batch.
+// takes 0.1 s to start and 10 ms per batch, or with --infer calls that
+// take 100 µs each but every tenth, 1 ms.
 const fakeTorch = `#!/bin/sh
 if [ "$1" = "-c" ]; then exit 0; fi
 case "$LD_LIBRARY_PATH" in /fake/openblas*) ;; *) echo "LD_LIBRARY_PATH is $LD_LIBRARY_PATH" >&2; exit 3;; esac
@@ -116,11 +117,19 @@ shift
 while [ $# -gt 0 ]; do
   case "$1" in
     --batch) batch=$2; shift;; --max-batches) n=$2; shift;; --model) model=$2; shift;; --threads) threads=$2; shift;;
-    --epochs|--data) shift;; --no-test) ;; *) echo "unexpected $1" >&2; exit 4;;
+    --epochs|--data) shift;; --no-test) ;; --infer) infer=1;; --calls) calls=$2; shift;; --warmup-calls) shift;;
+    *) echo "unexpected $1" >&2; exit 4;;
   esac
   shift
 done
 echo '{"info": "setup", "torch": "fake"}' >&2
+if [ -n "$infer" ]; then
+awk -v b="$batch" -v n="$calls" -v t="$threads" 'BEGIN {
+  printf "{\"model\": \"mlp\", \"mode\": \"infer\", \"batch\": %d, \"threads\": %d, \"calls\": %d, \"p50_us\": 100.0, \"samples_per_s\": %.1f, \"latencies_us\": [", b, t, n, n*b/(n*0.0001 + int(n/10)*0.0009)
+  for (i = 0; i < n; i++) printf "%s%s", (i ? ", " : ""), (i % 10 == 9 ? "1000.0" : "100.0")
+  print "]}" }'
+  exit 0
+fi
 awk -v b="$batch" -v n="$n" -v m="$model" -v t="$threads" 'BEGIN {
   s = b*n; secs = 0.1 + 0.01*n
   printf "{\"model\": \"%s\", \"epoch\": 1, \"batch\": %d, \"threads\": %d, \"train_samples\": %d, \"train_seconds\": %.3f, \"train_samples_per_s\": %.1f, \"test_acc\": null}\n", m, b, t, s, secs, s/secs }'
@@ -165,6 +174,95 @@ func TestRunCompareTorch(t *testing.T) {
 	}
 	if !strings.Contains(stdout.String(), "torch/s") || !strings.Contains(log.String(), `"torch": "fake"`) {
 		t.Errorf("stdout %q lacks the torch column, or log lacks the setup line:\n%s", stdout.String(), log.String())
+	}
+}
+
+// TestRunInfer predicts with the MLP at batch 1 from one caller and at
+// batch 2 from three, beside the fake peer, and checks the inference
+// fields of the JSON lines.
+func TestRunInfer(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the fake interpreter is a shell script")
+	}
+	dir := t.TempDir()
+	python, script := filepath.Join(dir, "python"), filepath.Join(dir, "torch_mnist.py")
+	if err := os.WriteFile(python, []byte(fakeTorch), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(script, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	saved := Workloads
+	defer func() { Workloads = saved }()
+	Workloads = append(Workloads[:len(Workloads):len(Workloads)],
+		Workload{Name: "test-serve-3", Kind: Infer, Preset: "mlp", Batch: 2, Callers: 3, Calls: 7, Torch: "mlp"})
+	var stdout, log bytes.Buffer
+	cfg := Config{Workloads: []string{"mlp-infer-1", "test-serve-3"}, Procs: []int{1}, Calls: 30, Repeat: 2, JSON: true,
+		Data: writeMNIST(t, 256), CompareTorch: true, Python: python, TorchScript: script,
+		TorchLibPath: "/fake/openblas", Log: &log}
+	results, err := Run(context.Background(), cfg, &stdout)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	if len(lines) != 2 || len(results) != 2 {
+		t.Fatalf("%d results, stdout %q; want two JSON lines", len(results), stdout.String())
+	}
+	for i, want := range []struct{ batch, callers int }{{1, 1}, {2, 3}} {
+		var got map[string]any
+		if err := json.Unmarshal([]byte(lines[i]), &got); err != nil {
+			t.Fatalf("%v: %s", err, lines[i])
+		}
+		for _, k := range []string{"workload", "batch", "callers", "p50_us", "p99_us", "max_us", "samples_per_s",
+			"torch_p50_us", "torch_samples_per_s", "sgemm_peak_gflops", "peak_fraction"} {
+			if _, ok := got[k]; !ok {
+				t.Errorf("JSON line lacks %q: %s", k, lines[i])
+			}
+		}
+		r := results[i]
+		if r.Kind != "infer" || r.Batch != want.batch || r.Callers != want.callers || r.Steps != 30 || r.Warmup != 20 {
+			t.Errorf("result %d: kind %s batch %d callers %d steps %d warmup %d", i, r.Kind, r.Batch, r.Callers, r.Steps, r.Warmup)
+		}
+		if !(r.P50us > 0 && r.P50us <= r.P99us && r.P99us <= r.MaxUs) || !(r.SamplesPerSec > 0) {
+			t.Errorf("result %d: p50 %v p99 %v max %v µs, %v samples/s", i, r.P50us, r.P99us, r.MaxUs, r.SamplesPerSec)
+		}
+		// The forward pass of the default MLP is a third of its training
+		// FLOPs (TestFLOPsDefaultMLP), per example.
+		if want := int64(513_540_096 / 128 / 3 * want.batch); r.FLOPsPerStep != want {
+			t.Errorf("result %d: flops per call %d, want %d", i, r.FLOPsPerStep, want)
+		}
+		if g := float64(r.FLOPsPerStep) / float64(r.Batch) * r.SamplesPerSec / 1e9; math.Abs(r.GFLOPs-g) > 1e-9*g ||
+			!(r.SGEMMPeakGFLOPs > 0) || math.Abs(r.PeakFraction-r.GFLOPs/r.SGEMMPeakGFLOPs) > 1e-12 {
+			t.Errorf("result %d: %v GFLOP/s (want %v), peak %v, fraction %v", i, r.GFLOPs, g, r.SGEMMPeakGFLOPs, r.PeakFraction)
+		}
+		// The fake's calls: 27 of 100 µs and 3 of 1 ms per repeat, so the
+		// median is 100 µs and the maximum 1 ms.
+		if r.TorchP50us != 100 || r.TorchMaxUs != 1000 {
+			t.Errorf("result %d: torch p50 %v µs, max %v µs; want 100 and 1000", i, r.TorchP50us, r.TorchMaxUs)
+		}
+		if wantRate := 30 * float64(want.batch) / (27*100e-6 + 3*1e-3); math.Abs(r.TorchSamplesPerSec-wantRate) > 0.1 ||
+			math.Abs(r.Ratio-r.SamplesPerSec/r.TorchSamplesPerSec) > 1e-12 {
+			t.Errorf("result %d: torch %v samples/s (want %v), ratio %v", i, r.TorchSamplesPerSec, wantRate, r.Ratio)
+		}
+	}
+	if !strings.Contains(log.String(), "callers") || !strings.Contains(log.String(), "SGEMM peak") {
+		t.Errorf("log lacks the inference table or the peak:\n%s", log.String())
+	}
+}
+
+// TestRunEpoch trains one epoch of the tiny MNIST (256 images less the
+// tenth held out, in batches of 16) and checks its row.
+func TestRunEpoch(t *testing.T) {
+	var stdout, log bytes.Buffer
+	cfg := Config{Workloads: []string{"mlp-epoch"}, Batch: 16, Procs: []int{1}, Repeat: 1, Data: writeMNIST(t, 256), Log: &log}
+	results, err := Run(context.Background(), cfg, &stdout)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	r := results[0]
+	// 256 − 25 = 231 images: 14 whole batches of 16.
+	if r.Kind != "epoch" || r.Steps != 14 || r.Batch != 16 || !(r.SamplesPerSec > 0) || !(r.MsPerStepMedian > 0) {
+		t.Errorf("result %+v", r)
 	}
 }
 

@@ -61,6 +61,42 @@ func parseTorchEpoch(stdout []byte) (torchEpoch, error) {
 	return *last, nil
 }
 
+// torchInfer is the line torch_mnist.py --infer prints on stdout.
+type torchInfer struct {
+	Model         string    `json:"model"`
+	Mode          string    `json:"mode"`
+	Batch         int       `json:"batch"`
+	Threads       int       `json:"threads"`
+	Calls         int       `json:"calls"`
+	P50us         float64   `json:"p50_us"`
+	SamplesPerSec float64   `json:"samples_per_s"`
+	LatenciesUs   []float64 `json:"latencies_us"`
+}
+
+// parseTorchInfer returns the inference line of torch_mnist.py --infer's
+// stdout.
+func parseTorchInfer(stdout []byte) (torchInfer, error) {
+	sc := bufio.NewScanner(bytes.NewReader(stdout))
+	sc.Buffer(nil, 1<<26) // the line lists every call's latency
+	for sc.Scan() {
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 || line[0] != '{' {
+			continue
+		}
+		var r torchInfer
+		if err := json.Unmarshal(line, &r); err != nil {
+			return torchInfer{}, errors.Wrapf(err, "reading the PyTorch peer's line %q", clip(line))
+		}
+		if r.Mode == "infer" && r.Calls > 0 && len(r.LatenciesUs) == r.Calls && r.SamplesPerSec > 0 {
+			return r, nil
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return torchInfer{}, errors.Wrap(err, "reading the PyTorch peer's output")
+	}
+	return torchInfer{}, errors.Errorf("the PyTorch peer printed no inference line with calls, latencies_us and samples_per_s (stdout: %q)", clip(stdout))
+}
+
 // torchPeer runs torch_mnist.py.
 type torchPeer struct {
 	python, script, libPath, data string
@@ -109,6 +145,31 @@ func (t torchPeer) run(ctx context.Context, model string, batch, threads, maxBat
 		return e, "", errors.Errorf("the PyTorch peer trained on %d samples, want %d batches of %d", e.Samples, maxBatches, batch)
 	}
 	return e, setupLine(stderr.Bytes()), nil
+}
+
+// infer times calls predictions of model on batch test images at a time,
+// after warmup untimed ones, and returns the peer's inference line.
+func (t torchPeer) infer(ctx context.Context, model string, batch, threads, calls, warmup int) (torchInfer, error) {
+	args := []string{t.script, "--model", model, "--infer", "--batch", strconv.Itoa(batch),
+		"--threads", strconv.Itoa(threads), "--calls", strconv.Itoa(calls), "--warmup-calls", strconv.Itoa(warmup)}
+	if t.data != "" {
+		args = append(args, "--data", t.data)
+	}
+	cmd := exec.CommandContext(ctx, t.python, args...)
+	cmd.Env = t.env()
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return torchInfer{}, errors.Errorf("%s %s: %v: %s", t.python, strings.Join(args, " "), err, lastLine(stderr.Bytes()))
+	}
+	r, err := parseTorchInfer(stdout.Bytes())
+	if err != nil {
+		return r, errors.Wrapf(err, "%s %s", t.python, strings.Join(args, " "))
+	}
+	if r.Batch != batch || r.Calls != calls {
+		return r, errors.Errorf("the PyTorch peer ran %d calls of batch %d, want %d of %d", r.Calls, r.Batch, calls, batch)
+	}
+	return r, nil
 }
 
 // torchRate is the peer's training speed over the batches that its long

@@ -28,6 +28,25 @@ func TestParseTorchEpoch(t *testing.T) {
 	}
 }
 
+func TestParseTorchInfer(t *testing.T) {
+	out := []byte("note\n" + `{"model": "mlp", "mode": "infer", "batch": 1, "threads": 2, "calls": 3, "p50_us": 61.5, "samples_per_s": 15000.0, "latencies_us": [60.1, 61.5, 90.0]}` + "\n")
+	r, err := parseTorchInfer(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Calls != 3 || r.P50us != 61.5 || r.SamplesPerSec != 15000 || len(r.LatenciesUs) != 3 || r.LatenciesUs[2] != 90 {
+		t.Errorf("parsed %+v", r)
+	}
+	for _, bad := range []string{"", "{broken\n",
+		// A training line, and an inference line missing latencies.
+		`{"model": "mlp", "epoch": 1, "train_samples": 10, "train_samples_per_s": 5.0}` + "\n",
+		`{"mode": "infer", "calls": 3, "samples_per_s": 5.0, "latencies_us": [1, 2]}` + "\n"} {
+		if _, err := parseTorchInfer([]byte(bad)); err == nil {
+			t.Errorf("parseTorchInfer(%q): no error", bad)
+		}
+	}
+}
+
 func TestTorchRate(t *testing.T) {
 	for _, tc := range []struct {
 		samples     int

@@ -5,24 +5,80 @@ import (
 	"github.com/tapestry-ml/tapestry/optim"
 )
 
-// A Workload is a model preset trained as cmd/train trains it: its batch size
-// and optimizer, and the model that torch_mnist.py trains the same way.
+// Kind is what a workload measures.
+type Kind int
+
+const (
+	// Train times training steps (Trainer.TrainBatch) after a warm-up.
+	Train Kind = iota
+	// Epoch times one whole training epoch through train.Trainer.Fit, as
+	// cmd/train runs it: the 55,000 images left after holding out its
+	// 5,000 validation images, in whole batches.
+	Epoch
+	// Infer times predictions: Callers goroutines each calling Predict on
+	// Batch examples at a time, one call after the other.
+	Infer
+)
+
+func (k Kind) String() string {
+	switch k {
+	case Epoch:
+		return "epoch"
+	case Infer:
+		return "infer"
+	}
+	return "train"
+}
+
+// A Workload is a model preset trained as cmd/train trains it, or served
+// for prediction, and the model that torch_mnist.py runs the same way.
 type Workload struct {
-	// Name is the workload's name and the models.Preset it builds.
-	Name  string
-	Batch int
+	// Name is the workload's name.
+	Name string
+	Kind Kind
+	// Preset is the models.Preset it builds; "" means Name.
+	Preset string
+	Batch  int
+	// Optim is the optimizer of a Train or Epoch workload.
 	Optim optim.Config
+	// Callers is the number of goroutines that predict at once in an
+	// Infer workload (0 means 1). One caller calls Model.Predict; several
+	// share one graph.Predictor of PredictorBatch examples a run (0 means
+	// Batch) with a program per processor, as a server sized to its cores
+	// would: the requests that wait run together.
+	Callers        int
+	PredictorBatch int
+	// Calls is the default number of timed calls per caller and repeat of
+	// an Infer workload (Config.Calls overrides it).
+	Calls int
 	// Torch is the --model of torch_mnist.py that matches, or "" if the
-	// script has no counterpart.
+	// script has no counterpart. For an Infer workload of several callers
+	// the peer is one PyTorch process predicting on its own.
 	Torch string
 }
 
+// preset is the models.Preset the workload builds.
+func (w Workload) preset() string {
+	if w.Preset != "" {
+		return w.Preset
+	}
+	return w.Name
+}
+
+// callers is the number of predicting goroutines of an Infer workload.
+func (w Workload) callers() int { return max(1, w.Callers) }
+
 // Workloads are the workloads Run knows, in the order it runs them. Those
-// whose preset models.Preset does not accept yet cannot be run.
+// whose preset models.Preset does not accept yet cannot be run. Together
+// they are the table of issue 11 (docs/PERFORMANCE.md).
 var Workloads = []Workload{
 	{Name: "mlp", Batch: 128, Optim: optim.Config{Name: "adam", LR: 1e-3}, Torch: "mlp"},
+	{Name: "mlp-epoch", Kind: Epoch, Preset: "mlp", Batch: 128, Optim: optim.Config{Name: "adam", LR: 1e-3}, Torch: "mlp"},
 	{Name: "cnn", Batch: 64, Optim: optim.Config{Name: "adadelta", LR: 1.0}, Torch: "cnn"},
 	{Name: "lenet5", Batch: 64, Optim: optim.Config{Name: "adam", LR: 1e-3}},
+	{Name: "mlp-infer-1", Kind: Infer, Preset: "mlp", Batch: 1, Calls: 5000, Torch: "mlp"},
+	{Name: "mlp-infer-256", Kind: Infer, Preset: "mlp", Batch: 256, Calls: 200, Torch: "mlp"},
+	{Name: "mlp-serve-8", Kind: Infer, Preset: "mlp", Batch: 1, Callers: 8, PredictorBatch: 8, Calls: 2000, Torch: "mlp"},
 }
 
 // LookupWorkload returns the named workload.
@@ -40,7 +96,7 @@ func LookupWorkload(name string) (Workload, bool) {
 func Available() []string {
 	var names []string
 	for _, w := range Workloads {
-		if _, err := models.Preset(w.Name); err == nil {
+		if _, err := models.Preset(w.preset()); err == nil {
 			names = append(names, w.Name)
 		}
 	}

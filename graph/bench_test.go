@@ -3,6 +3,7 @@ package graph_test
 import (
 	"flag"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -144,4 +145,79 @@ func fillBatch(p *graph.Program, rng *rand.Rand) []int {
 		y[i*classes+labels[i]] = 1
 	}
 	return labels
+}
+
+// mlpArch is the default MLP (models.Preset("mlp"): 784-512-512-10, ReLU,
+// dropout 0.2), built here because models imports graph.
+func mlpArch() graph.Arch {
+	net := graph.NewSequential(
+		graph.Dense{Name: "fc1", In: 784, Out: 512}, graph.ReLU{}, graph.Dropout{Name: "drop1", P: 0.2},
+		graph.Dense{Name: "fc2", In: 512, Out: 512}, graph.ReLU{}, graph.Dropout{Name: "drop2", P: 0.2},
+		graph.Dense{Name: "fc3", In: 512, Out: 10})
+	return graph.Arch{Net: net, InShape: []int{784}}
+}
+
+// mlpFLOPs is the forward pass of the default MLP per example.
+const mlpFLOPs = 2 * (784*512 + 512*512 + 512*10)
+
+// Predictions of the default MLP through Model.Predict: one example at a
+// time (latency) and 256 (throughput), and one example at a time from 8
+// goroutines on one Predictor of batch 8 with a program per processor,
+// which runs the waiting requests together
+// (go test -bench 'PredictMLP|PredictorMLP' ./graph/; cmd/bench's
+// mlp-infer-1, mlp-infer-256 and mlp-serve-8 time the same on MNIST).
+func BenchmarkPredictMLP1(b *testing.B)   { predictBench(b, 1) }
+func BenchmarkPredictMLP256(b *testing.B) { predictBench(b, 256) }
+
+func predictBench(b *testing.B, batch int) {
+	useBenchBLAS(b)
+	m, err := graph.NewModel(mlpArch(), graph.Float32, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	x := normalInputs(batch*784, rand.New(rand.NewPCG(1, 3)))
+	if _, err := m.Predict(x); err != nil { // compiles the program
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := m.Predict(x); err != nil {
+			b.Fatal(err)
+		}
+	}
+	report(b, batch, mlpFLOPs*float64(batch))
+}
+
+func BenchmarkPredictorMLP1x8(b *testing.B) {
+	useBenchBLAS(b)
+	m, err := graph.NewModel(mlpArch(), graph.Float32, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	const callers = 8
+	p, err := graph.NewPredictor(m, callers, runtime.GOMAXPROCS(0))
+	if err != nil {
+		b.Fatal(err)
+	}
+	x := normalInputs(784, rand.New(rand.NewPCG(1, 3)))
+	b.ReportAllocs()
+	b.SetParallelism((callers + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := p.Predict(x); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	report(b, 1, mlpFLOPs)
+}
+
+func normalInputs(n int, rng *rand.Rand) []float32 {
+	x := make([]float32, n)
+	for i := range x {
+		x[i] = float32(rng.NormFloat64())
+	}
+	return x
 }

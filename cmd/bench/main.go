@@ -1,8 +1,11 @@
-// Command bench measures tapestry's training speed on MNIST, optionally
-// side by side with the PyTorch peer, and prints a table (or JSON lines).
+// Command bench measures tapestry's training and inference speed on MNIST,
+// optionally side by side with the PyTorch peer, and prints a table (or
+// JSON lines).
 //
 //	go run ./cmd/bench                                  # every available workload
+//	go run ./cmd/bench -compare-torch -json             # the table of docs/PERFORMANCE.md
 //	go run ./cmd/bench -workloads mlp -repeat 5 -steps 50 -compare-torch
+//	go run ./cmd/bench -workloads mlp-infer-1,mlp-serve-8 -calls 2000
 //	go run ./cmd/bench -workloads mlp,cnn -procs 1,2 -json
 //
 // Exit status: 2 for bad flags or settings, 130 when interrupted, 1 for any
@@ -35,10 +38,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	workloads := fs.String("workloads", "", "comma-separated workloads, of "+strings.Join(names(), ", ")+" (empty: every one models.Preset accepts)")
-	batch := fs.Int("batch", 0, "batch size of every workload (0: the workload's own: mlp 128, cnn 64, lenet5 64)")
+	batch := fs.Int("batch", 0, "batch size of every training workload (0: the workload's own: mlp 128, cnn 64, lenet5 64); inference workloads keep theirs")
 	procs := fs.String("procs", "2", "comma-separated GOMAXPROCS values to measure at")
 	steps := fs.Int("steps", 50, "timed steps per repeat")
 	warmup := fs.Int("warmup", 10, "untimed steps per repeat before the timed ones")
+	calls := fs.Int("calls", 0, "timed predictions per caller and repeat of inference workloads (0: the workload's own)")
 	repeat := fs.Int("repeat", 5, "repeats (fresh measurements) the figures are medians of")
 	jsonOut := fs.Bool("json", false, "write one JSON object per workload to stdout (the table goes to stderr)")
 	blasName := fs.String("blas", "tapestry", "BLAS: "+strings.Join(bench.BLASNames, ", "))
@@ -59,13 +63,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "bench: %v\n", err)
 		return 2
 	}
-	if *steps < 1 || *repeat < 1 {
-		fmt.Fprintf(stderr, "bench: -steps %d and -repeat %d must be at least 1\n", *steps, *repeat)
+	if *steps < 1 || *repeat < 1 || *calls < 0 {
+		fmt.Fprintf(stderr, "bench: -steps %d and -repeat %d must be at least 1, -calls %d not negative\n", *steps, *repeat, *calls)
 		return 2
 	}
 	cfg := bench.Config{
 		Workloads: bench.ParseNames(*workloads), Batch: *batch, Procs: p,
-		Steps: *steps, Warmup: *warmup, Repeat: *repeat, JSON: *jsonOut, BLAS: *blasName,
+		Steps: *steps, Warmup: *warmup, Calls: *calls, Repeat: *repeat, JSON: *jsonOut, BLAS: *blasName,
 		Data: *data, Seed: *seed, CompareTorch: *torch, TorchScript: *torchScript, Python: *python,
 		Log: stderr,
 	}

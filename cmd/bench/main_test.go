@@ -16,6 +16,7 @@ func TestBadFlagsExit2(t *testing.T) {
 		{"-batch", "-1"},
 		{"-steps", "0"},
 		{"-repeat", "0"},
+		{"-calls", "-1"},
 		{"-warmup", "-1"},
 		{"-blas", "mkl"},
 		{"-compare-torch", "-torch-script", "/nonexistent/torch_mnist.py"},
