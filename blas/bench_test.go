@@ -33,6 +33,20 @@ func BenchmarkSgemmDense512x10(b *testing.B)       { sgemmBench(b, ours, nt, nt,
 func BenchmarkSgemmDenseGradW784x512(b *testing.B) { sgemmBench(b, ours, tr, nt, 784, 512, 128) }
 func BenchmarkSgemmDenseGradX512x784(b *testing.B) { sgemmBench(b, ours, nt, tr, 128, 784, 512) }
 
+// The same layers for one prediction, and for a batch of 8 (a
+// graph.Predictor serving 8 callers at once): the small-M kernels, B read
+// in place. PackedPredict is the first without them (B packed at every
+// call, as before they existed), side by side.
+func BenchmarkSgemmPredict784x512(b *testing.B)   { sgemmBench(b, ours, nt, nt, 1, 512, 784) }
+func BenchmarkSgemmPredict512x512(b *testing.B)   { sgemmBench(b, ours, nt, nt, 1, 512, 512) }
+func BenchmarkSgemmPredict512x10(b *testing.B)    { sgemmBench(b, ours, nt, nt, 1, 10, 512) }
+func BenchmarkSgemmPredict8x784x512(b *testing.B) { sgemmBench(b, ours, nt, nt, 8, 512, 784) }
+func BenchmarkSgemmPackedPredict784x512(b *testing.B) {
+	defer func() { smallM = true }()
+	smallM = false
+	sgemmBench(b, ours, nt, nt, 1, 512, 784)
+}
+
 // The im2col products of a small MNIST convnet at batch 64: a 3×3 conv of 1
 // channel to 32 on 28×28, one of 32 channels to 64 on 26×26, and the dense
 // layer on the flattened 64×12×12 features.

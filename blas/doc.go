@@ -45,6 +45,18 @@
 // run time from golang.org/x/sys/cpu; other CPUs and architectures use a
 // portable 4×4 Go kernel.
 //
+// A product of at most 8 rows with B not transposed (a prediction: one
+// example, or a few run together) takes another path: packing B would cost
+// as much as the product, since each element of B is used m times. Small-M
+// kernels (AVX-512, one per height 1 to 8, 64 or 32 columns wide; 256 for
+// one row) compute all the rows and read B in place, row by row with masked
+// loads that stop at the last column. Their sums are the packed kernels'
+// to the bit, in the same blocks of k, so that a row of C is the same
+// whatever m: a model predicts an example alike alone or in any batch. The
+// product is memory-bound; above 2¹⁷ multiply-adds it is split along N, one
+// part per processor, so that two cores together hold a layer's weights in
+// their L2 caches.
+//
 // A multiply large enough (m·n·k ≥ 2¹⁸ multiply-adds per goroutine) is split
 // over GOMAXPROCS goroutines along M or N, whichever is larger, in whole
 // tiles; each part owns a block of C. Split along N, each part packs its own

@@ -38,6 +38,11 @@ func gemm[T float](ks *kernel[T], aTrans, bTrans bool, m, n, k int, alpha T, a [
 		return
 	}
 
+	if m <= len(ks.small) && !bTrans && smallM {
+		gemmSmall(ks, aTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+
 	tilesM := (m + ks.mr() - 1) / ks.mr()
 	tilesN := (n + ks.nr - 1) / ks.nr
 	work := float64(m) * float64(n) * float64(k) // as an int it could overflow
@@ -100,6 +105,100 @@ func gemm[T float](ks *kernel[T], aTrans, bTrans bool, m, n, k int, alpha T, a [
 	// its pass closed), so it can go back to the pool at once.
 	j.gemmArgs = gemmArgs[T]{} // drop the references to the caller's slices
 	ks.jobs.Put(j)
+}
+
+// smallM turns the small-M path on, and smallFull its whole-tile kernels;
+// tests turn them off to compare.
+var smallM, smallFull = true, true
+
+// minSmallSplit is the fewest multiply-adds of a small-M GEMM worth
+// splitting over the cores: 2¹⁷, half a megabyte of float32 B, a few
+// microseconds from L2. Each part then reads its own columns of B, so that
+// two cores together hold a layer's weights in their L2 caches (which one
+// core's cannot: the default MLP's are 2.7 MB) and read them from there.
+const minSmallSplit = 1 << 17
+
+// gemmSmall computes a GEMM of m ≤ len(ks.small) rows with B not
+// transposed, reading A and B in place: packing B would cost as much as
+// the product, for one row uses each element of B once. The multiply is
+// memory-bound. It is split along N into one part per processor, in whole
+// tiles, when it is big enough (minSmallSplit); otherwise it stays on the
+// caller's goroutine.
+//
+// It keeps gemmSerial's blocks of k (the first applies beta, the others
+// add to C), so that with the small-M kernels' sums being the packed ones
+// to the bit, a row of C comes out the same whatever m: a model's
+// prediction for an example does not depend on the batch it is in.
+func gemmSmall[T float](ks *kernel[T], aTrans bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	tiles := ceilDiv(n, ks.small[m-1].nr)
+	work := float64(m) * float64(n) * float64(k)
+	parts := int(min(float64(runtime.GOMAXPROCS(0)), float64(tiles), work/minSmallSplit))
+	args := smallArgs[T]{ks: ks, aTrans: aTrans, m: m, n: n, k: k, alpha: alpha, beta: beta, a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc}
+	if parts <= 1 {
+		args.cols(0, n)
+		return
+	}
+	j, _ := ks.smallJobs.Get().(*smallJob[T])
+	if j == nil {
+		j = new(smallJob[T])
+	}
+	j.smallArgs, j.tiles, j.parts = args, tiles, parts
+	j.run.Run(j, parts)
+	j.smallArgs = smallArgs[T]{} // drop the references to the caller's slices
+	ks.smallJobs.Put(j)
+}
+
+// smallArgs are the arguments of a small-M GEMM.
+type smallArgs[T float] struct {
+	ks            *kernel[T]
+	aTrans        bool
+	m, n, k       int
+	alpha, beta   T
+	a, b, c       []T
+	lda, ldb, ldc int
+}
+
+// cols computes the columns [lo, hi) of C: whole tiles of the wide
+// kernel, if the height has one, then the rest with the narrow one.
+func (s *smallArgs[T]) cols(lo, hi int) {
+	ks := s.ks
+	st := &ks.small[s.m-1]
+	narrow, full := st.rows, st.fullRows
+	if s.aTrans {
+		narrow, full = st.cols, st.fullCols
+	}
+	kc := ceilDiv(s.k, ceilDiv(s.k, ks.kc))
+	for jr := lo; jr < hi; {
+		fn, nr := narrow, min(st.nr, hi-jr)
+		if st.fullNR > 0 && hi-jr >= st.fullNR && smallFull {
+			fn, nr = full, st.fullNR
+		}
+		for pc := 0; pc < s.k; pc += kc {
+			bet := s.beta
+			if pc > 0 {
+				bet = 1
+			}
+			ap := &s.a[pc]
+			if s.aTrans {
+				ap = &s.a[pc*s.lda]
+			}
+			fn(min(kc, s.k-pc), ap, s.lda, &s.b[pc*s.ldb+jr], s.ldb, &s.c[jr], s.ldc, nr, s.alpha, bet)
+		}
+		jr += nr
+	}
+}
+
+// smallJob is a small-M GEMM split along N into parts of whole tiles.
+type smallJob[T float] struct {
+	smallArgs[T]
+	tiles, parts int
+	run          pool.Runner
+}
+
+// RunPart computes the columns of part k.
+func (j *smallJob[T]) RunPart(part int) {
+	NR := j.ks.small[j.m-1].nr
+	j.cols(min(j.n, part*j.tiles/j.parts*NR), min(j.n, (part+1)*j.tiles/j.parts*NR))
 }
 
 // gemmJob is one GEMM split into parts along M or N; each part owns a

@@ -13,11 +13,14 @@ func availableKernelSets() []kernelSet {
 	if cpu.X86.HasAVX512F {
 		// A packed B block of kc×nc is 960 KiB in either precision: half of
 		// a 2 MiB L2, leaving room for the C tiles and A.
-		sets = append(sets, kernelSet{
-			name: "avx512",
-			s:    &kernel[float32]{name: "avx512", tiles: sgemmAVX512Tiles, nr: sgemmAVX512NR, kc: 384, nc: 640},
-			d:    &kernel[float64]{name: "avx512", tiles: dgemmAVX512Tiles, nr: dgemmAVX512NR, kc: 256, nc: 480},
-		})
+		s := &kernel[float32]{name: "avx512", tiles: sgemmAVX512Tiles, nr: sgemmAVX512NR, kc: 384, nc: 640}
+		d := &kernel[float64]{name: "avx512", tiles: dgemmAVX512Tiles, nr: dgemmAVX512NR, kc: 256, nc: 480}
+		// The small-M kernels make their masks with BMI2's BZHI, which
+		// every AVX-512 CPU so far has.
+		if cpu.X86.HasBMI2 {
+			s.small, d.small = sgemmAVX512SmallTiles, dgemmAVX512SmallTiles
+		}
+		sets = append(sets, kernelSet{name: "avx512", s: s, d: d})
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
 		// CPUs with AVX2 but not AVX-512 often have 256 to 512 KiB of L2.

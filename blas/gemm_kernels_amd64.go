@@ -165,3 +165,147 @@ var dgemmAVX2Tiles = []tile[float64]{
 	{mr: 6, cols: dgemmAVX2M6Edge, rows: dgemmAVX2M6RowsEdge},
 	{mr: 4, cols: dgemmAVX2M4Edge, rows: dgemmAVX2M4RowsEdge},
 }
+
+//go:noescape
+func sgemmAVX512SmallM1(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc, nr int, alpha, beta float32)
+
+//go:noescape
+func sgemmAVX512SmallM1Rows(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc, nr int, alpha, beta float32)
+
+//go:noescape
+func sgemmAVX512SmallM1Full(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc, nr int, alpha, beta float32)
+
+//go:noescape
+func sgemmAVX512SmallM1FullRows(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc, nr int, alpha, beta float32)
+
+//go:noescape
+func sgemmAVX512SmallM2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc, nr int, alpha, beta float32)
+
+//go:noescape
+func sgemmAVX512SmallM2Rows(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc, nr int, alpha, beta float32)
+
+//go:noescape
+func sgemmAVX512SmallM2Full(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc, nr int, alpha, beta float32)
+
+//go:noescape
+func sgemmAVX512SmallM2FullRows(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc, nr int, alpha, beta float32)
+
+//go:noescape
+func sgemmAVX512SmallM3(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc, nr int, alpha, beta float32)
+
+//go:noescape
+func sgemmAVX512SmallM3Rows(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc, nr int, alpha, beta float32)
+
+//go:noescape
+func sgemmAVX512SmallM4(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc, nr int, alpha, beta float32)
+
+//go:noescape
+func sgemmAVX512SmallM4Rows(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc, nr int, alpha, beta float32)
+
+//go:noescape
+func sgemmAVX512SmallM5(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc, nr int, alpha, beta float32)
+
+//go:noescape
+func sgemmAVX512SmallM5Rows(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc, nr int, alpha, beta float32)
+
+//go:noescape
+func sgemmAVX512SmallM6(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc, nr int, alpha, beta float32)
+
+//go:noescape
+func sgemmAVX512SmallM6Rows(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc, nr int, alpha, beta float32)
+
+//go:noescape
+func sgemmAVX512SmallM7(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc, nr int, alpha, beta float32)
+
+//go:noescape
+func sgemmAVX512SmallM7Rows(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc, nr int, alpha, beta float32)
+
+//go:noescape
+func sgemmAVX512SmallM8(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc, nr int, alpha, beta float32)
+
+//go:noescape
+func sgemmAVX512SmallM8Rows(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc, nr int, alpha, beta float32)
+
+// sgemmAVX512SmallTiles lists the sgemmAVX512Small kernels by height, 1 to 8 rows.
+var sgemmAVX512SmallTiles = []smallTile[float32]{
+	{nr: 64, cols: sgemmAVX512SmallM1, rows: sgemmAVX512SmallM1Rows, fullNR: 256, fullCols: sgemmAVX512SmallM1Full, fullRows: sgemmAVX512SmallM1FullRows},
+	{nr: 64, cols: sgemmAVX512SmallM2, rows: sgemmAVX512SmallM2Rows, fullNR: 128, fullCols: sgemmAVX512SmallM2Full, fullRows: sgemmAVX512SmallM2FullRows},
+	{nr: 64, cols: sgemmAVX512SmallM3, rows: sgemmAVX512SmallM3Rows},
+	{nr: 64, cols: sgemmAVX512SmallM4, rows: sgemmAVX512SmallM4Rows},
+	{nr: 32, cols: sgemmAVX512SmallM5, rows: sgemmAVX512SmallM5Rows},
+	{nr: 32, cols: sgemmAVX512SmallM6, rows: sgemmAVX512SmallM6Rows},
+	{nr: 32, cols: sgemmAVX512SmallM7, rows: sgemmAVX512SmallM7Rows},
+	{nr: 32, cols: sgemmAVX512SmallM8, rows: sgemmAVX512SmallM8Rows},
+}
+
+//go:noescape
+func dgemmAVX512SmallM1(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc, nr int, alpha, beta float64)
+
+//go:noescape
+func dgemmAVX512SmallM1Rows(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc, nr int, alpha, beta float64)
+
+//go:noescape
+func dgemmAVX512SmallM1Full(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc, nr int, alpha, beta float64)
+
+//go:noescape
+func dgemmAVX512SmallM1FullRows(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc, nr int, alpha, beta float64)
+
+//go:noescape
+func dgemmAVX512SmallM2(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc, nr int, alpha, beta float64)
+
+//go:noescape
+func dgemmAVX512SmallM2Rows(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc, nr int, alpha, beta float64)
+
+//go:noescape
+func dgemmAVX512SmallM2Full(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc, nr int, alpha, beta float64)
+
+//go:noescape
+func dgemmAVX512SmallM2FullRows(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc, nr int, alpha, beta float64)
+
+//go:noescape
+func dgemmAVX512SmallM3(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc, nr int, alpha, beta float64)
+
+//go:noescape
+func dgemmAVX512SmallM3Rows(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc, nr int, alpha, beta float64)
+
+//go:noescape
+func dgemmAVX512SmallM4(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc, nr int, alpha, beta float64)
+
+//go:noescape
+func dgemmAVX512SmallM4Rows(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc, nr int, alpha, beta float64)
+
+//go:noescape
+func dgemmAVX512SmallM5(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc, nr int, alpha, beta float64)
+
+//go:noescape
+func dgemmAVX512SmallM5Rows(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc, nr int, alpha, beta float64)
+
+//go:noescape
+func dgemmAVX512SmallM6(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc, nr int, alpha, beta float64)
+
+//go:noescape
+func dgemmAVX512SmallM6Rows(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc, nr int, alpha, beta float64)
+
+//go:noescape
+func dgemmAVX512SmallM7(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc, nr int, alpha, beta float64)
+
+//go:noescape
+func dgemmAVX512SmallM7Rows(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc, nr int, alpha, beta float64)
+
+//go:noescape
+func dgemmAVX512SmallM8(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc, nr int, alpha, beta float64)
+
+//go:noescape
+func dgemmAVX512SmallM8Rows(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc, nr int, alpha, beta float64)
+
+// dgemmAVX512SmallTiles lists the dgemmAVX512Small kernels by height, 1 to 8 rows.
+var dgemmAVX512SmallTiles = []smallTile[float64]{
+	{nr: 32, cols: dgemmAVX512SmallM1, rows: dgemmAVX512SmallM1Rows, fullNR: 128, fullCols: dgemmAVX512SmallM1Full, fullRows: dgemmAVX512SmallM1FullRows},
+	{nr: 32, cols: dgemmAVX512SmallM2, rows: dgemmAVX512SmallM2Rows, fullNR: 64, fullCols: dgemmAVX512SmallM2Full, fullRows: dgemmAVX512SmallM2FullRows},
+	{nr: 32, cols: dgemmAVX512SmallM3, rows: dgemmAVX512SmallM3Rows},
+	{nr: 32, cols: dgemmAVX512SmallM4, rows: dgemmAVX512SmallM4Rows},
+	{nr: 16, cols: dgemmAVX512SmallM5, rows: dgemmAVX512SmallM5Rows},
+	{nr: 16, cols: dgemmAVX512SmallM6, rows: dgemmAVX512SmallM6Rows},
+	{nr: 16, cols: dgemmAVX512SmallM7, rows: dgemmAVX512SmallM7Rows},
+	{nr: 16, cols: dgemmAVX512SmallM8, rows: dgemmAVX512SmallM8Rows},
+}

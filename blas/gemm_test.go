@@ -385,3 +385,92 @@ func TestGemmConcurrentCalls(t *testing.T) {
 		<-done
 	}
 }
+
+// TestSmallMMatchesPacked checks that a GEMM of 1 to 8 rows, which runs on
+// the small-M kernels with B read in place, gives the packed kernels' bits
+// exactly, and that each of its rows is that row of a taller product: a
+// prediction does not depend on the batch size.
+func TestSmallMMatchesPacked(t *testing.T) {
+	if len(kernels.s.small) == 0 {
+		t.Skip("no small-M kernels on this CPU")
+	}
+	defer func() { smallM = true }()
+	r := rand.New(rand.NewPCG(1, 4))
+	for _, tc := range []gemmCase{
+		{tA: blas.NoTrans, m: 1, n: 512, k: 784, alpha: 1, beta: 1},
+		{tA: blas.NoTrans, m: 1, n: 10, k: 512, alpha: 1, beta: 0},
+		{tA: blas.NoTrans, m: 2, n: 65, k: 800, alpha: -1.5, beta: 0.5, padA: 3, padB: 5, padC: 1},
+		{tA: blas.Trans, m: 3, n: 129, k: 31, alpha: 0.5, beta: 0, padA: 2},
+		{tA: blas.Trans, m: 4, n: 64, k: 385, alpha: 1, beta: -1.5, padB: 7},
+		{tA: blas.NoTrans, m: 4, n: 1, k: 1, alpha: 1, beta: 0},
+		{tA: blas.NoTrans, m: 5, n: 300, k: 100, alpha: 1, beta: 1, padA: 1},
+		{tA: blas.Trans, m: 7, n: 33, k: 785, alpha: -1.5, beta: 0.5, padC: 3},
+		{tA: blas.NoTrans, m: 8, n: 512, k: 784, alpha: 1, beta: 1},
+	} {
+		tc.tB = blas.NoTrans
+		for _, double := range []bool{false, true} {
+			a, b, c := operands[float64](tc, r)
+			small, packed := c.clone(), c.clone()
+			tall := newMatrix(12, tc.n, tc.padC, func() float64 { return 0 })
+			tallA := newMatrix(12, tc.k, 0, func() float64 { return 0 })
+			for i := 0; i < tc.m; i++ {
+				for p := 0; p < tc.k; p++ {
+					if tc.tA == blas.NoTrans {
+						tallA.data[i*tallA.ld+p] = a.data[i*a.ld+p]
+					} else {
+						tallA.data[i*tallA.ld+p] = a.data[p*a.ld+i]
+					}
+				}
+				for j := 0; j < tc.n; j++ {
+					tall.data[i*tall.ld+j] = c.data[i*c.ld+j]
+				}
+			}
+			run := func(useSmall bool, tA blas.Transpose, m int, am, cm matrix[float64]) {
+				smallM = useSmall
+				if double {
+					Implementation{}.Dgemm(tA, tc.tB, m, tc.n, tc.k, tc.alpha, am.data, am.ld, b.data, b.ld, tc.beta, cm.data, cm.ld)
+					return
+				}
+				a32, b32, c32 := toF32(am.data), toF32(b.data), toF32(cm.data)
+				Implementation{}.Sgemm(tA, tc.tB, m, tc.n, tc.k, float32(tc.alpha), a32, am.ld, b32, b.ld, float32(tc.beta), c32, cm.ld)
+				for i, v := range c32 {
+					cm.data[i] = float64(v)
+				}
+			}
+			if !double { // the same float32 operands for every run
+				roundF32(a.data)
+				roundF32(b.data)
+				roundF32(c.data)
+				roundF32(small.data)
+				roundF32(packed.data)
+				roundF32(tall.data)
+				roundF32(tallA.data)
+			}
+			run(true, tc.tA, tc.m, a, small)
+			run(false, tc.tA, tc.m, a, packed)
+			run(true, blas.NoTrans, 12, tallA, tall)
+			for i := 0; i < tc.m; i++ {
+				for j := 0; j < tc.n; j++ {
+					s, p, w := small.data[i*c.ld+j], packed.data[i*c.ld+j], tall.data[i*tall.ld+j]
+					if math.Float64bits(s) != math.Float64bits(p) || math.Float64bits(s) != math.Float64bits(w) {
+						t.Fatalf("%v double=%t: C[%d][%d] small %v, packed %v, row of 12 %v", tc, double, i, j, s, p, w)
+					}
+				}
+			}
+		}
+	}
+}
+
+func toF32(x []float64) []float32 {
+	y := make([]float32, len(x))
+	for i, v := range x {
+		y[i] = float32(v)
+	}
+	return y
+}
+
+func roundF32(x []float64) {
+	for i, v := range x {
+		x[i] = float64(float32(v))
+	}
+}

@@ -22,6 +22,22 @@ type float interface{ float32 | float64 }
 // BLAS semantics).
 type microKernel[T float] func(k int, a *T, lda int, b, c *T, ldc, mr, nr int, alpha, beta T)
 
+// smallKernel computes C[i][j] = alpha * Σ_p A(i, p) * b[p*ldb+j] + beta *
+// C[i][j] for every row i of a GEMM of a few rows (its height is fixed) and
+// j < nr, reading B in place. A(i, p) is a[p*lda+i] (cols) or a[i*lda+p]
+// (rows), as for microKernel, and the sums are microKernel's to the bit.
+type smallKernel[T float] func(k int, a *T, lda int, b *T, ldb int, c *T, ldc, nr int, alpha, beta T)
+
+// smallTile is the small-M kernel of one height in both variants, for any
+// width up to nr, and, if fullNR is not 0, a wider one for whole tiles of
+// fullNR columns only, which reads B in longer runs.
+type smallTile[T float] struct {
+	nr                 int
+	cols, rows         smallKernel[T]
+	fullNR             int
+	fullCols, fullRows smallKernel[T]
+}
+
 // tile is the micro-kernel for tiles of mr×NR, in both variants.
 type tile[T float] struct {
 	mr         int
@@ -39,9 +55,14 @@ type kernel[T float] struct {
 	// kc and nc size the packed B block (kc×nc), which is meant to stay in
 	// L2 while an MR×kc A panel stays in L1. nc is a multiple of nr.
 	kc, nc int
+	// small, if not empty, holds the small-M kernels by height (small[m-1]
+	// for m rows): a GEMM of at most len(small) rows with B not transposed
+	// runs on them, B read in place (gemmSmall).
+	small []smallTile[T]
 
 	workspaces sync.Pool // of *workspace[T] sized for this kernel
 	jobs       sync.Pool // of *gemmJob[T]
+	smallJobs  sync.Pool // of *smallJob[T]
 	packed     sync.Pool // of *[]T, op(B) packed for all parts of a gemmJob
 }
 

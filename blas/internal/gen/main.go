@@ -17,6 +17,13 @@
 //	          transposed matrix read in place
 //	nameRows  A(i, p) at a[i*lda+p]: a row-major matrix read in place
 //
+// The small-M kernels (AVX-512 only) compute all the rows of a GEMM of a few
+// rows (m = 1 to 4) and read B in place, row p at b[p*ldb:], with masked
+// loads that stop at the last column: for one row, packing B would cost more
+// than the product (one multiply-add per element of B). Their sums are the
+// packed kernels' to the bit: one fused multiply-add per p into each
+// accumulator, in the order of p, and the same store.
+//
 // The generator is plain Go printing text because avo is not a dependency of
 // the module. Run it with go generate in the blas folder.
 package main
@@ -36,6 +43,10 @@ type kernel struct {
 	wide   bool // AVX-512 (Z registers, opmasks), else AVX2+FMA (Y registers)
 	mr     int  // rows of the register tile
 	nv     int  // vectors per row of the tile
+	small  bool // a small-M kernel (emitSmall)
+	// full marks a small-M kernel for whole tiles only (nr = NR): no
+	// masks, and with one row its multiply-adds read B from memory.
+	full bool
 }
 
 func (k kernel) size() int { // bytes per element
@@ -293,6 +304,238 @@ func (k kernel) emit(w *bufio.Writer, rows bool) {
 	p("")
 }
 
+// Argument frame of the small-M kernels:
+// func(k int, a *T, lda int, b *T, ldb int, c *T, ldc, nr int, alpha, beta T).
+const (
+	soffK, soffA, soffLda, soffB, soffLdb, soffC, soffLdc, soffNr, soffAlpha = 0, 8, 16, 24, 32, 40, 48, 56, 64
+)
+
+// emitSmall writes a small-M kernel of exactly k.mr rows, which reads B in
+// place, or its Rows variant if rows is set.
+func (k kernel) emitSmall(w *bufio.Writer, rows bool) {
+	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
+	if !k.wide || k.mr > 8 {
+		log.Fatalf("%s: small-M kernels are AVX-512 with at most 8 rows", k.name)
+	}
+	sz, mr, nv := k.size(), k.mr, k.nv
+	name := k.name
+	if rows {
+		name += "Rows"
+	}
+	offBeta := soffAlpha + sz
+	argSize := offBeta + sz
+	acc := func(i, v int) string { return k.reg(i*nv + v) }
+	bReg := func(v int) string { return k.reg(k.numRegs() - nv + v) }
+	firstBcast := mr * nv
+	nBcast := k.numRegs() - nv - firstBcast
+	if k.full && mr == 1 {
+		// B is not loaded into registers (step): the broadcasts take them.
+		nBcast = k.numRegs() - firstBcast - 2
+		bReg = func(v int) string { return k.reg(k.numRegs() - 2 + v) }
+	}
+	if nBcast < 1 {
+		log.Fatalf("%s: %d×%d vectors leave no register for the broadcast", name, mr, nv)
+	}
+	bcast := func(i int) string { return k.reg(firstBcast + i%nBcast) }
+	vecBytes := k.lanes() * sz
+	label := func(s string) string { return name + "_" + s }
+	shift := map[int]int{4: 2, 8: 3}[sz]
+	// SI = lda, DI = 3*lda, DX = ldb and R12 = 3*ldb in bytes: index
+	// (SI*1), (SI*2), (DI*1) reach 1 to 3 strides of A from a base
+	// register, and (DX*1), (DX*2), (R12*1) 1 to 3 rows of B from BX. (R14
+	// and R15 are left alone: Go keeps g and the GOT pointer there.)
+	index := []string{"", "(SI*1)", "(SI*2)", "(DI*1)"}
+	bIndex := []string{"", "(DX*1)", "(DX*2)", "(R12*1)"}
+
+	typ := k.typ()
+	p("// func %s(k int, a *%s, lda int, b *%s, ldb int, c *%s, ldc, nr int, alpha, beta %s)", name, typ, typ, typ, typ)
+	if rows {
+		p("// A(i, p) is a[i*lda+p]; B(p, j) is b[p*ldb+j], read in place.")
+	} else {
+		p("// A(i, p) is a[p*lda+i]; B(p, j) is b[p*ldb+j], read in place.")
+	}
+	if k.full {
+		p("// Requires AVX512F. All %d rows; nr must be %d.", mr, k.nr())
+	} else {
+		p("// Requires AVX512F and BMI2. All %d rows; any nr <= %d.", mr, k.nr())
+	}
+	p("TEXT ·%s(SB), NOSPLIT, $0-%d", name, argSize)
+	p("\tMOVQ k+%d(FP), CX", soffK)
+	p("\tMOVQ b+%d(FP), BX", soffB)
+	p("\tMOVQ c+%d(FP), R8", soffC)
+	p("\tMOVQ ldc+%d(FP), R9", soffLdc)
+	p("\tSHLQ $%d, R9", shift)
+	p("\tMOVQ lda+%d(FP), SI", soffLda)
+	p("\tSHLQ $%d, SI", shift)
+	p("\tLEAQ (SI)(SI*2), DI")
+	aReg := "AX"
+	if rows {
+		aReg = "R10"
+	}
+	p("\tMOVQ a+%d(FP), %s", soffA, aReg)
+	p("")
+	if !k.full {
+		p("\t// Opmasks K1..K%d select the first nr columns, for the loads of B (which", nv)
+		p("\t// must not read past the matrix) and the stores of C. BZHI keeps all")
+		p("\t// 64 bits for nr = 64, where a shift of 1 would wrap.")
+		p("\tMOVQ nr+%d(FP), R11", soffNr)
+		p("\tMOVQ $-1, R12")
+		p("\tBZHIQ R11, R12, R13")
+		for v := 0; v < nv; v++ {
+			if v > 0 {
+				p("\tSHRQ $%d, R13", k.lanes())
+			}
+			p("\tKMOVW R13, K%d", v+1)
+		}
+	}
+	p("\tMOVQ ldb+%d(FP), DX", soffLdb)
+	p("\tSHLQ $%d, DX", shift)
+	p("\tLEAQ (DX)(DX*2), R12")
+	p("")
+	p("\t// Zero the accumulators.")
+	for i := 0; i < mr*nv; i++ {
+		r := k.reg(i)
+		p("\tVPXORD %s, %s, %s", r, r, r)
+	}
+	p("")
+	aBase := []string{"R10", "R11"}
+	if rows && mr > 4 {
+		p("\tLEAQ (R10)(SI*4), R11")
+	}
+	aAddr := func(u, i int) string {
+		if rows {
+			return fmt.Sprintf("%d(%s)%s", u*sz, aBase[i/4], index[i%4])
+		}
+		return fmt.Sprintf("%d(AX)%s", i*sz, index[u])
+	}
+	advance := func(n int) {
+		switch {
+		case rows:
+			p("\tADDQ $%d, R10", n*sz)
+			if mr > 4 {
+				p("\tADDQ $%d, R11", n*sz)
+			}
+		case n == 1:
+			p("\tADDQ SI, AX")
+		default:
+			p("\tLEAQ (AX)(SI*%d), AX", n)
+		}
+		if n == 1 {
+			p("\tADDQ DX, BX")
+		} else {
+			p("\tLEAQ (BX)(DX*%d), BX", n)
+		}
+	}
+	bAddr := func(u, v int) string { return fmt.Sprintf("%d(BX)%s", v*vecBytes, bIndex[u]) }
+	step := func(u int) {
+		if k.full && mr == 1 {
+			// One row: each vector of B is used once, straight from memory.
+			b := bcast(u)
+			p("\t%s %s, %s", k.broadcast(), aAddr(u, 0), b)
+			for v := 0; v < nv; v++ {
+				p("\tVFMADD231%s %s, %s, %s", k.suffix(), bAddr(u, v), b, acc(0, v))
+			}
+			return
+		}
+		for v := 0; v < nv; v++ {
+			if k.full {
+				p("\tVMOVUP%s %s, %s", k.suffix()[1:], bAddr(u, v), bReg(v))
+			} else {
+				p("\tVMOVUP%s.Z %s, K%d, %s", k.suffix()[1:], bAddr(u, v), v+1, bReg(v))
+			}
+		}
+		for i := 0; i < mr; i++ {
+			b := bcast(u*mr + i)
+			p("\t%s %s, %s", k.broadcast(), aAddr(u, i), b)
+			for v := 0; v < nv; v++ {
+				p("\tVFMADD231%s %s, %s, %s", k.suffix(), bReg(v), b, acc(i, v))
+			}
+		}
+	}
+	p(label("loop") + ":")
+	p("\tCMPQ CX, $%d", unroll)
+	p("\tJLT %s", label("tail"))
+	for u := 0; u < unroll; u++ {
+		step(u)
+	}
+	advance(unroll)
+	p("\tSUBQ $%d, CX", unroll)
+	p("\tJMP %s", label("loop"))
+	p("")
+	p(label("tail") + ":")
+	p("\tTESTQ CX, CX")
+	p("\tJEQ %s", label("store"))
+	step(0)
+	advance(1)
+	p("\tDECQ CX")
+	p("\tJMP %s", label("tail"))
+	p("")
+	// The store of the packed kernels, every row of the tile being real.
+	p(label("store") + ":")
+	alpha, beta := bReg(0), bReg(1)
+	mov := "VMOVUP" + k.suffix()[1:]
+	p("\t%s alpha+%d(FP), %s", k.broadcast(), soffAlpha, alpha)
+	if k.double {
+		p("\tMOVQ beta+%d(FP), R13", offBeta)
+		p("\tSHLQ $1, R13")
+	} else {
+		p("\tMOVL beta+%d(FP), R13", offBeta)
+		p("\tSHLL $1, R13")
+	}
+	p("\tJZ %s", label("nobeta"))
+	p("\t%s beta+%d(FP), %s", k.broadcast(), offBeta, beta)
+	store := func(withBeta bool) {
+		for i := 0; i < mr; i++ {
+			if i > 0 {
+				p("\tADDQ R9, R8")
+			}
+			for v := 0; v < nv; v++ {
+				r := acc(i, v)
+				off := v * vecBytes
+				p("\tVMUL%s %s, %s, %s", k.suffix(), alpha, r, r)
+				switch {
+				case k.full && withBeta:
+					p("\tVFMADD231%s %d(R8), %s, %s", k.suffix(), off, beta, r)
+				case withBeta:
+					p("\tVFMADD231%s %d(R8), %s, K%d, %s", k.suffix(), off, beta, v+1, r)
+				}
+				if k.full {
+					p("\t%s %s, %d(R8)", mov, r, off)
+				} else {
+					p("\t%s %s, K%d, %d(R8)", mov, r, v+1, off)
+				}
+			}
+		}
+		p("\tJMP %s", label("done"))
+	}
+	store(true)
+	p("")
+	p(label("nobeta") + ":")
+	store(false)
+	p("")
+	p(label("done") + ":")
+	p("\tVZEROUPPER")
+	p("\tRET")
+	p("")
+}
+
+// smallHeights are the heights of the small-M kernels, smallNV the widths
+// (in vectors) of those narrower than 4, and fullNV the width of the
+// kernels for whole tiles, by height: wider tiles read B in longer runs per
+// row of B.
+var (
+	smallHeights = []int{1, 2, 3, 4, 5, 6, 7, 8}
+	smallNV      = map[int]int{5: 2, 6: 2, 7: 2, 8: 2}
+	fullNV       = map[int]int{1: 16, 2: 8}
+)
+
+// fullKernel returns the whole-tile kernel of height h of a small family,
+// if it has one.
+func (f family) fullKernel(h int) (kernel, bool) {
+	nv, ok := f.fullNV[h]
+	return kernel{name: fmt.Sprintf("%sM%dFull", f.prefix, h), double: f.double, wide: f.wide, mr: h, nv: nv, small: true, full: true}, ok
+}
+
 // family is the kernels of one element type and instruction set: one per
 // tile height, tallest first.
 type family struct {
@@ -301,12 +544,23 @@ type family struct {
 	wide    bool
 	nv      int
 	heights []int
+	// small marks the small-M kernels, which read B in place; their heights
+	// are 1 to 8 and the driver picks the one that is m. smallNV gives the
+	// width of each height in vectors (nv if absent), fullNV the heights
+	// that also have a wider kernel for whole tiles, and its width.
+	small   bool
+	smallNV map[int]int
+	fullNV  map[int]int
 }
 
 func (f family) kernels() []kernel {
 	var ks []kernel
 	for _, h := range f.heights {
-		ks = append(ks, kernel{name: fmt.Sprintf("%sM%d", f.prefix, h), double: f.double, wide: f.wide, mr: h, nv: f.nv})
+		nv := f.nv
+		if v, ok := f.smallNV[h]; ok {
+			nv = v
+		}
+		ks = append(ks, kernel{name: fmt.Sprintf("%sM%d", f.prefix, h), double: f.double, wide: f.wide, mr: h, nv: nv, small: f.small})
 	}
 	return ks
 }
@@ -319,6 +573,12 @@ var families = []family{
 	{prefix: "dgemmAVX512", wide: true, double: true, nv: 2, heights: []int{12, 8}},
 	{prefix: "sgemmAVX2", nv: 2, heights: []int{6, 4}},
 	{prefix: "dgemmAVX2", double: true, nv: 2, heights: []int{6, 4}},
+	// Small M: up to 4 rows × 4 vectors (64 float32 or 32 float64 columns)
+	// or 8 rows × 2 vectors use at most 16 accumulators; one row has 4
+	// independent sums, enough to keep the loads of B, not the
+	// multiply-adds, the limit.
+	{prefix: "sgemmAVX512Small", wide: true, nv: 4, heights: smallHeights, small: true, smallNV: smallNV, fullNV: fullNV},
+	{prefix: "dgemmAVX512Small", wide: true, double: true, nv: 4, heights: smallHeights, small: true, smallNV: smallNV, fullNV: fullNV},
 }
 
 func main() {
@@ -332,6 +592,15 @@ func main() {
 		fmt.Fprintln(w)
 		for _, f := range families {
 			for _, k := range f.kernels() {
+				if k.small {
+					k.emitSmall(w, false)
+					k.emitSmall(w, true)
+					if fk, ok := f.fullKernel(k.mr); ok {
+						fk.emitSmall(w, false)
+						fk.emitSmall(w, true)
+					}
+					continue
+				}
 				k.emit(w, false)
 				k.emit(w, true)
 			}
@@ -345,6 +614,31 @@ func main() {
 		for _, f := range families {
 			ks := f.kernels()
 			typ, nr := ks[0].typ(), ks[0].nr()
+			if f.small {
+				for _, k := range ks {
+					names := []string{k.name, k.name + "Rows"}
+					if fk, ok := f.fullKernel(k.mr); ok {
+						names = append(names, fk.name, fk.name+"Rows")
+					}
+					for _, name := range names {
+						p("")
+						p("//go:noescape")
+						p("func %s(k int, a *%s, lda int, b *%s, ldb int, c *%s, ldc, nr int, alpha, beta %s)", name, typ, typ, typ, typ)
+					}
+				}
+				p("")
+				p("// %sTiles lists the %s kernels by height, 1 to %d rows.", f.prefix, f.prefix, len(ks))
+				p("var %sTiles = []smallTile[%s]{", f.prefix, typ)
+				for _, k := range ks {
+					if fk, ok := f.fullKernel(k.mr); ok {
+						p("\t{nr: %d, cols: %s, rows: %sRows, fullNR: %d, fullCols: %s, fullRows: %sRows},", k.nr(), k.name, k.name, fk.nr(), fk.name, fk.name)
+						continue
+					}
+					p("\t{nr: %d, cols: %s, rows: %sRows},", k.nr(), k.name, k.name)
+				}
+				p("}")
+				continue
+			}
 			p("")
 			p("// %sNR is the tile width of the %s kernels.", f.prefix, f.prefix)
 			p("const %sNR = %d", f.prefix, nr)
