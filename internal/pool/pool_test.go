@@ -221,3 +221,68 @@ func TestOneProcessor(t *testing.T) {
 type jobFunc func(k int)
 
 func (f jobFunc) RunPart(k int) { f(k) }
+
+// TestIdleWorkers: once the passes are over, every worker counts as idle,
+// and a caller finds them free for its next pass.
+func TestIdleWorkers(t *testing.T) {
+	withProcs(4, func() {
+		var r Runner
+		c := newCounter(16)
+		for range 100 {
+			r.Run(c, len(c.runs))
+			c.check(t, "pass")
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for idle.Load() != numWorkers.Load() {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d idle workers of %d after the passes", idle.Load(), numWorkers.Load())
+			}
+			time.Sleep(time.Millisecond)
+		}
+	})
+}
+
+// TestBusyWorkerDoesNotStallCaller: with the one worker of GOMAXPROCS 2
+// held inside another caller's part, a second caller's job completes on
+// its own goroutine.
+func TestBusyWorkerDoesNotStallCaller(t *testing.T) {
+	withProcs(2, func() {
+		release := make(chan struct{})
+		held := make(chan struct{}, 2)
+		blocker := &blockJob{release: release, held: held}
+		var r1 Runner
+		done1 := make(chan struct{})
+		go func() {
+			r1.Run(blocker, 2) // both parts block: the caller's and the worker's
+			close(done1)
+		}()
+		<-held
+		<-held // both goroutines are inside a part
+		var r2 Runner
+		c := newCounter(8)
+		finished := make(chan struct{})
+		go func() {
+			r2.Run(c, len(c.runs))
+			close(finished)
+		}()
+		select {
+		case <-finished:
+			c.check(t, "second caller")
+		case <-time.After(10 * time.Second):
+			t.Fatal("a caller waited for a worker busy with another caller's part")
+		}
+		close(release)
+		<-done1
+	})
+}
+
+// blockJob's parts wait for release, saying so on held.
+type blockJob struct {
+	release chan struct{}
+	held    chan struct{}
+}
+
+func (b *blockJob) RunPart(int) {
+	b.held <- struct{}{}
+	<-b.release
+}
