@@ -1,8 +1,10 @@
 package graph
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"sync"
+	"unsafe"
 
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
@@ -63,7 +65,26 @@ type Program struct {
 	params  []optim.Param
 	noise   []noise
 	rng     *rand.Rand
+	// tape is the *tapeMachine inside vm, for runTape; nil if vm is some
+	// other machine. errc and done receive the end of its loop, made once.
+	tape unsafe.Pointer
+	errc chan error
+	done chan struct{}
 }
+
+// tapeRunall is the loop of Gorgonia's tape machine that RunAll runs
+// (vm_tape.go:251): it executes every instruction from the machine's
+// program counter, then sends on done, or sends the first error on errc.
+// RunAll runs it on a goroutine of its own, after locking the caller to
+// its OS thread, and waits for it on two channels made at every call: a
+// thread handoff in and out of every run (runtime.futex was 12% of the
+// profile of a batch-1 prediction), and goroutines locked to threads that
+// the scheduler must hand each other's processors to. A Program calls the
+// same loop on its own goroutine instead (runTape). The signature is the method's with
+// the receiver first; the pointer is the *tapeMachine inside the G.VM.
+//
+//go:linkname tapeRunall gorgonia.org/gorgonia.(*tapeMachine).runall
+func tapeRunall(m unsafe.Pointer, errc chan error, done chan struct{})
 
 // compileMu serializes compiles: NewTapeMachine writes the engine field of
 // every value it binds, shared parameter tensors included
@@ -107,6 +128,11 @@ func compile(m *Model, batch int, mode Mode, rng *rand.Rand) (*Program, error) {
 	// nodes' values instead.
 	p.vm = G.NewTapeMachine(b.G)
 	p.noise = b.noise
+	if syncTape(p.vm) {
+		// The data word of the interface is the machine's pointer.
+		p.tape = (*[2]unsafe.Pointer)(unsafe.Pointer(&p.vm))[1]
+		p.errc, p.done = make(chan error, 1), make(chan struct{}, 1)
+	}
 	return p, nil
 }
 
@@ -156,10 +182,42 @@ func (p *Program) Run() error {
 		n.fill(p.rng, n.t)
 	}
 	p.model.running.RLock()
-	err := p.vm.RunAll()
+	err := p.runTape()
 	p.vm.Reset()
 	p.model.running.RUnlock()
 	return errors.Wrap(err, "running the graph")
+}
+
+// syncTape reports whether runTape can run vm's loop on the caller: vm is
+// the tape machine of a build without CUDA, with no batched extern calls
+// (no work channel), so that no instruction waits for RunAll's select loop
+// to do work for it.
+func syncTape(vm G.VM) bool {
+	ext, ok := vm.(interface {
+		DoWork() error
+		WorkAvailable() <-chan bool
+	})
+	return ok && !G.CUDA && ext.WorkAvailable() == nil && fmt.Sprintf("%T", vm) == "*gorgonia.tapeMachine"
+}
+
+// runTape does what the tape machine's RunAll does for a graph of CPU ops
+// without batched extern calls, on the calling goroutine: the machine's own
+// instruction loop (tapeRunall), then DoWork, which flushes batched cgo
+// calls (there are none without the cuda tag or a batched BLAS). RunAll's
+// other work runs closures that only a machine binding dual values queues
+// (compile binds none). The channels are buffered, so that the loop's one
+// send does not block, and each run empties the one it sent on.
+func (p *Program) runTape() error {
+	if p.tape == nil {
+		return p.vm.RunAll()
+	}
+	tapeRunall(p.tape, p.errc, p.done)
+	select {
+	case err := <-p.errc:
+		return err
+	case <-p.done:
+	}
+	return p.vm.(interface{ DoWork() error }).DoWork()
 }
 
 // Loss returns the loss computed by the last Run of an Eval or Training

@@ -250,3 +250,52 @@ func TestProgramGradientsMatchFiniteDifferences(t *testing.T) {
 		}
 	}
 }
+
+// TestRunOnCallersGoroutine: a program runs its tape machine's loop on the
+// calling goroutine (runTape), which gives RunAll's results and reports an
+// op's error as RunAll does.
+func TestRunOnCallersGoroutine(t *testing.T) {
+	m, err := NewModel(smallArch(), Float32, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := m.Infer(4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Release(p)
+	if p.tape == nil {
+		t.Fatal("the program does not run the tape machine's loop itself")
+	}
+	x := p.X.Float32s()
+	for i := range x {
+		x[i] = float32(i%5) - 2
+	}
+	if err := p.Run(); err != nil {
+		t.Fatal(err)
+	}
+	got := append([]float32(nil), p.Output().Float32s()...)
+	if err := p.vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	p.vm.Reset()
+	for i, v := range p.Output().Float32s() {
+		if v != got[i] {
+			t.Fatalf("output %d: runTape %v, RunAll %v", i, got[i], v)
+		}
+	}
+	// An input of the wrong shape makes the first op fail.
+	if err := p.X.Reshape(4 * 6); err != nil {
+		t.Fatal(err)
+	}
+	err = p.Run()
+	if err == nil || !strings.Contains(err.Error(), "shape") {
+		t.Errorf("Run with a reshaped input: error %v, want one about its shape", err)
+	}
+	if err := p.X.Reshape(4, 6); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Run(); err != nil {
+		t.Errorf("Run after the failed one: %v", err)
+	}
+}
