@@ -1,13 +1,24 @@
 package graph
 
 import (
+	"sync"
+
 	"github.com/pkg/errors"
+	"gorgonia.org/tensor"
 )
 
 // Predictor serves a model to many goroutines at once with a fixed budget:
-// a pool of inference programs of one batch size, compiled up front and all
-// bound to the model's parameters (no copies); each call borrows one
-// program for the batches it runs, waiting when all are busy.
+// workers sets of inference programs, compiled up front and all bound to
+// the model's parameters (no copies), each set of batch sizes 1, 2, 4, …
+// up to batch. Calls that find every set busy wait in line, and the
+// requests of several calls smaller than the batch run together, in the
+// smallest program they fit: eight goroutines predicting one example each
+// make one run of a program of batch 8, which reads the weights once
+// rather than eight times, and a waiting goroutine sleeps rather than
+// competing for a core. A call alone runs in the program of its size. Each call still gets exactly the
+// outputs it would get alone: every row of a batch is computed as it would
+// be in a batch of one (no batch statistics in inference, and package
+// blas's products give a row the same bits whatever the rows beside it).
 // Model.Predict is safe for concurrent use too, but compiles programs as it
 // needs them; a Predictor never compiles after NewPredictor returns.
 //
@@ -15,7 +26,41 @@ import (
 type Predictor struct {
 	m     *Model
 	batch int
-	pool  chan *Program
+
+	mu sync.Mutex
+	// free holds the program sets no call is running; queue the requests
+	// waiting for one, oldest first.
+	free  []programSet
+	queue []*request
+	reqs  sync.Pool // of *request
+}
+
+// A programSet is one worker's programs, by batch size, smallest first;
+// the last has the Predictor's batch.
+type programSet []*Program
+
+// fit returns the smallest program of at least rows examples, or the
+// largest.
+func (s programSet) fit(rows int) *Program {
+	for _, p := range s {
+		if p.Batch >= rows {
+			return p
+		}
+	}
+	return s[len(s)-1]
+}
+
+// A request is one call's examples on their way through a Predictor.
+type request struct {
+	xs  [][]float32
+	n   int
+	out []float64
+	err error
+	// set and batch, when set, hand the goroutine that made the request a
+	// program set and the requests it is to run with it, its own first.
+	set   programSet
+	batch []*request
+	done  chan struct{} // buffered: served, or handed a program
 }
 
 // NewPredictor returns a predictor that runs batches of up to batch examples
@@ -28,13 +73,20 @@ func NewPredictor(m *Model, batch, workers int) (*Predictor, error) {
 	// waits for the model's runs to finish
 	// (docs/GORGONIA.md#newtapemachine-writes-every-bound-value), which a
 	// server should not do under load.
-	p := &Predictor{m: m, batch: batch, pool: make(chan *Program, workers)}
+	p := &Predictor{m: m, batch: batch}
 	for i := 0; i < workers; i++ {
-		prog, err := compile(m, batch, Infer, nil)
-		if err != nil {
-			return nil, errors.Wrap(err, "predictor")
+		var set programSet
+		for b := 1; ; b = min(2*b, batch) {
+			prog, err := compile(m, b, Infer, nil)
+			if err != nil {
+				return nil, errors.Wrap(err, "predictor")
+			}
+			set = append(set, prog)
+			if b == batch {
+				break
+			}
 		}
-		p.pool <- prog
+		p.free = append(p.free, set)
 	}
 	return p, nil
 }
@@ -48,14 +100,132 @@ func (p *Predictor) Predict(x []float32) ([]float64, error) {
 }
 
 // PredictN is Predict for a model of several inputs.
+//
+// A call queues its request; if a program is free, it takes it and runs
+// the requests at the head of the queue that fit in one batch (its own
+// among them), then hands the program to the oldest request still waiting,
+// whose goroutine runs the next batch. So every goroutine runs at most one
+// batch, the one holding its request, and none waits for more than the
+// batches queued before it.
 func (p *Predictor) PredictN(xs [][]float32) ([]float64, error) {
 	n, err := countExamples(p.m, xs)
 	if err != nil {
 		return nil, err
 	}
-	prog := <-p.pool
-	defer func() { p.pool <- prog }()
-	return runPadded(prog, xs, n)
+	r, _ := p.reqs.Get().(*request)
+	if r == nil {
+		r = &request{done: make(chan struct{}, 1)}
+	}
+	r.xs, r.n = xs, n
+	p.mu.Lock()
+	p.queue = append(p.queue, r)
+	var set programSet
+	var batch []*request
+	if k := len(p.free); k > 0 {
+		set, p.free = p.free[k-1], p.free[:k-1]
+		batch = p.takeLocked()
+	}
+	p.mu.Unlock()
+	if set != nil {
+		p.run(set, batch)
+	}
+	for {
+		<-r.done
+		if r.set == nil {
+			break
+		}
+		set, batch := r.set, r.batch
+		r.set, r.batch = nil, nil
+		p.run(set, batch)
+	}
+	out, err := r.out, r.err
+	*r = request{done: r.done}
+	p.reqs.Put(r)
+	return out, err
+}
+
+// takeLocked removes from the head of the queue the requests of the next
+// batch: the oldest, and those after it while their examples fit in one
+// batch with it. A request of a batch or more runs alone.
+func (p *Predictor) takeLocked() []*request {
+	rows, k := 0, 0
+	for k < len(p.queue) && (k == 0 || rows+p.queue[k].n <= p.batch) {
+		rows += p.queue[k].n
+		k++
+		if rows >= p.batch {
+			break
+		}
+	}
+	batch := append([]*request(nil), p.queue[:k]...)
+	p.queue = p.queue[:copy(p.queue, p.queue[k:])]
+	return batch
+}
+
+// run runs a batch of requests in the smallest program of set they fit
+// in, then hands set to the next batch or frees it, and lets the requests'
+// goroutines go.
+func (p *Predictor) run(set programSet, batch []*request) {
+	rows := 0
+	for _, r := range batch {
+		rows += r.n
+	}
+	if len(batch) == 1 {
+		r := batch[0]
+		r.out, r.err = runPadded(set.fit(rows), r.xs, r.n)
+	} else {
+		runTogether(set.fit(rows), batch)
+	}
+	p.mu.Lock()
+	var next []*request
+	if len(p.queue) > 0 {
+		next = p.takeLocked()
+		next[0].set, next[0].batch = set, next
+	} else {
+		p.free = append(p.free, set)
+	}
+	p.mu.Unlock()
+	if next != nil {
+		next[0].done <- struct{}{}
+	}
+	for _, r := range batch {
+		r.done <- struct{}{}
+	}
+}
+
+// runTogether runs requests whose examples fit in one batch of prog in one
+// run, each request's rows after the previous one's, and gives each its
+// outputs.
+func runTogether(prog *Program, batch []*request) {
+	m := prog.model
+	outSize := m.OutSize()
+	for k, t := range prog.Inputs {
+		in := m.InSize(k)
+		at := 0
+		for _, r := range batch {
+			if err := setRowsAt(t, at, r.xs[k][:r.n*in]); err != nil {
+				for _, r := range batch {
+					r.err = err
+				}
+				return
+			}
+			at += r.n * in
+		}
+		if err := setRowsAt(t, at, nil); err != nil { // zeroes the rest
+			return
+		}
+	}
+	if err := prog.Run(); err != nil {
+		for _, r := range batch {
+			r.err = errors.Wrap(err, "predict")
+		}
+		return
+	}
+	y := toFloat64s(prog.Output())
+	row := 0
+	for _, r := range batch {
+		r.out = append([]float64(nil), y[row*outSize:(row+r.n)*outSize]...)
+		row += r.n
+	}
 }
 
 // Probabilities returns class probabilities as Model.Probabilities does.
@@ -70,4 +240,29 @@ func (p *Predictor) Probabilities(x []float32) ([]float64, error) {
 	}
 	c.Probabilities(out, p.m.OutSize())
 	return out, nil
+}
+
+// setRowsAt copies src into t (float32 or float64) from element at on; with
+// src empty it zeroes t from at to its end. (Float32s and Float64s do not
+// allocate, as t.Data() does.)
+func setRowsAt(t *tensor.Dense, at int, src []float32) error {
+	switch t.Dtype() {
+	case tensor.Float32:
+		d := t.Float32s()
+		if len(src) == 0 {
+			clear(d[at:])
+		}
+		copy(d[at:], src)
+	case tensor.Float64:
+		d := t.Float64s()
+		if len(src) == 0 {
+			clear(d[at:])
+		}
+		for i, v := range src {
+			d[at+i] = float64(v)
+		}
+	default:
+		return errors.Errorf("unsupported dtype %v", t.Dtype())
+	}
+	return nil
 }

@@ -54,8 +54,8 @@ func TestPredictorConcurrent(t *testing.T) {
 	for err := range errs {
 		t.Fatal(err)
 	}
-	if len(p.pool) > 3 {
-		t.Errorf("%d programs pooled, want at most 3", len(p.pool))
+	if len(p.free) != 3 || len(p.queue) != 0 {
+		t.Errorf("%d programs free and %d requests queued after the calls, want 3 and 0", len(p.free), len(p.queue))
 	}
 }
 
@@ -108,4 +108,57 @@ func TestModelPredictConcurrent(t *testing.T) {
 		}(g)
 	}
 	wg.Wait()
+}
+
+// TestPredictorCombines has many goroutines predict one example at a time
+// through a predictor of batch 8: their requests run together, and each
+// gets the outputs of its own example alone, to the bit.
+func TestPredictorCombines(t *testing.T) {
+	m, err := NewModel(smallArch(), Float32, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const examples = 50
+	rng := rand.New(rand.NewPCG(2, 3))
+	x := make([]float32, examples*6)
+	for i := range x {
+		x[i] = float32(rng.NormFloat64())
+	}
+	want := make([][]float64, examples)
+	for i := range want {
+		if want[i], err = m.Predict(x[i*6 : i*6+6]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p, err := NewPredictor(m, 8, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for g := range 16 {
+		wg.Go(func() {
+			for i := range 100 {
+				e := (g*7 + i) % examples
+				n := 1 + (g+i)%3 // one to three examples, so that batches mix sizes
+				n = min(n, examples-e)
+				got, err := p.Predict(x[e*6 : (e+n)*6])
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				for j := range n {
+					for c, v := range want[e+j] {
+						if got[j*3+c] != v {
+							t.Errorf("goroutine %d call %d: example %d output %d = %v, want %v", g, i, e+j, c, got[j*3+c], v)
+							return
+						}
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if len(p.free) != 2 || len(p.queue) != 0 {
+		t.Errorf("%d programs free and %d requests queued after the calls, want 2 and 0", len(p.free), len(p.queue))
+	}
 }
