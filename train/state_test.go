@@ -44,7 +44,9 @@ func TestRestoreChecksTheState(t *testing.T) {
 	}{
 		{"negative batch", func(ck *checkpoint.Checkpoint) { setPos(ck, `"batch":3`, `"batch":-1`) }, "inconsistent position (epoch 1, batch -1)"},
 		{"more seen than batches hold", func(ck *checkpoint.Checkpoint) { setPos(ck, `"seen":60`, `"seen":61`) }, "metadata field train.position: 61 examples seen in 3 batches of at most 20"},
-		{"more correct than seen", func(ck *checkpoint.Checkpoint) { ck.Meta["train.position"] = strings.Replace(ck.Meta["train.position"], `"correct":`, `"correct":1000`, 1) }, "do not fit 60 examples"},
+		{"more correct than seen", func(ck *checkpoint.Checkpoint) {
+			ck.Meta["train.position"] = strings.Replace(ck.Meta["train.position"], `"correct":`, `"correct":1000`, 1)
+		}, "do not fit 60 examples"},
 		{"per-output sums of another model", func(ck *checkpoint.Checkpoint) {
 			ck.Meta["train.position"] = strings.Replace(ck.Meta["train.position"], `{`, `{"sum_y":[1,2],`, 1)
 		}, "a per-output sum has 2 values for a model of 3 outputs"},

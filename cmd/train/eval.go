@@ -131,7 +131,7 @@ func evalData(ctx context.Context, o Options, m *graph.Model, enc *tabular.Encod
 		if err != nil {
 			return nil, nil, err
 		}
-		b, err := mnist.NewBatches(test, evalBatch(m, 1000), false)
+		b, err := mnist.NewBatches(test, evalBatch(m, 1000, test.Len()), false)
 		return b, []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}, err
 	}
 	if err := fitsEncoder(m, enc); err != nil {
@@ -148,29 +148,33 @@ func evalData(ctx context.Context, o Options, m *graph.Model, enc *tabular.Encod
 	if err != nil {
 		return nil, nil, err
 	}
-	src, _, err := encodeRows(enc, t, allRows(t.Len()), evalBatch(m, 256))
+	src, _, err := encodeRows(enc, t, allRows(t.Len()), evalBatch(m, 256, t.Len()))
 	return src, enc.Target().Classes, err
 }
 
-// evalValues bounds the values an evaluation program holds at once: 2^28,
-// a gigabyte of float32. A checkpoint may ask for up to
+// evalValues bounds the values an evaluation's programs hold at once:
+// 2^28, a gigabyte of float32. A checkpoint may ask for up to
 // checkpoint.MaxActivations per example; the batch shrinks so that a large
-// one cannot multiply that by a thousand. Every preset evaluates in batches
-// of 1000 within it (the cnn preset needs 1.5·10^8).
+// one cannot multiply that by a thousand. Every preset evaluates MNIST's
+// 10,000 test images in batches of 1000 within it (the cnn preset's
+// program needs 1.5·10^8).
 const evalValues = 1 << 28
 
-// evalBatch is the largest batch of at most want examples whose program
-// holds at most evalValues: B examples' activations and the convolutions'
-// workspace for each of the parts (at most one per example and one per
-// worker) the batch is split into.
-func evalBatch(m *graph.Model, want int) int {
+// evalBatch is the largest batch of at most want examples whose programs,
+// for n examples, hold at most evalValues: train.Evaluate runs a last,
+// partial batch in a program of its own while the full batch's is still
+// kept, so both count, each with its examples' activations and the
+// convolutions' workspace for each part (at most one per example and one
+// per worker) its batch is split into.
+func evalBatch(m *graph.Model, want, n int) int {
 	size, err := checkpoint.Measure(m.Arch)
 	if err != nil || size.Activations+size.Workspace == 0 {
 		return want
 	}
-	for b := want; b > 1; b-- {
-		parts := min(b, runtime.GOMAXPROCS(0))
-		if b*size.Activations+parts*size.Workspace <= evalValues {
+	procs := runtime.GOMAXPROCS(0)
+	cost := func(b int) int { return b*size.Activations + min(b, procs)*size.Workspace }
+	for b := min(want, max(n, 1)); b > 1; b-- {
+		if cost(b)+cost(n%b) <= evalValues {
 			return b
 		}
 	}
