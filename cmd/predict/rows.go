@@ -32,6 +32,14 @@ func predictRows(m *graph.Model, ck *checkpoint.Checkpoint, model, path string, 
 		fmt.Fprintf(stderr, "predict: %v\n", err)
 		return 1
 	}
+	// A column the model needs is missing from every row: one error for
+	// the file, not one for each of its rows.
+	for _, c := range enc.Columns() {
+		if _, err := t.Column(c.Name); err != nil {
+			fmt.Fprintf(stderr, "predict: %s has no column %.40q, a feature of %s\n", path, c.Name, model)
+			return 1
+		}
+	}
 	w := csv.NewWriter(stdout)
 	classify := enc.Target().Task == tabular.Classify
 	if classify {

@@ -293,6 +293,8 @@ func Check(t *testing.T, trials []Trial, outs []Outcome, maxMessage int, slow ti
 		}
 		if o.Seconds > slow.Seconds() {
 			t.Errorf("%s: took %.1fs", tr.Name, o.Seconds)
+		} else if o.Seconds > slow.Seconds()/5 {
+			t.Logf("%s: took %.1fs (exit %d)", tr.Name, o.Seconds, o.Exit)
 		}
 		if o.Exit == 0 {
 			succeeded++
