@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -129,6 +130,16 @@ func TestHelperMain(t *testing.T) {
 	}
 	args := strings.Split(os.Getenv("TAPESTRY_TRAIN_MAIN"), " ")
 	os.Args = append([]string{"train"}, args...)
+	// Each phase of start-up says it has begun, and the one named by
+	// TAPESTRY_TRAIN_SLOW takes an hour, so that a test can signal the
+	// process there (TestSignalsDuringStartUp).
+	slow := os.Getenv("TAPESTRY_TRAIN_SLOW")
+	loadHook = func(what string) {
+		fmt.Fprintf(os.Stderr, "phase: %s\n", what)
+		if slow != "" && strings.HasPrefix(what, slow) {
+			time.Sleep(time.Hour)
+		}
+	}
 	main()
 }
 

@@ -137,8 +137,11 @@ func start(ctx context.Context, o Options, stderr io.Writer) (_ *started, err er
 	}
 	// The phase gets its own copy of o: prepareData sets the hidden layers
 	// it chooses, and an abandoned phase must write to nothing start reads.
-	phase := o
-	if err := interruptible(ctx, "reading the data", func() (err error) { s.data, err = prepareData(ctx, &phase, enc, stderr); return err }); err != nil {
+	phase, what := o, "reading the data"
+	if o.tabular() && o.Hidden == nil {
+		what += " and cross-validating its hidden layers"
+	}
+	if err := interruptible(ctx, what, func() (err error) { s.data, err = prepareData(ctx, &phase, enc, stderr); return err }); err != nil {
 		return nil, err
 	}
 	o = phase

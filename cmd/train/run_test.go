@@ -227,6 +227,10 @@ func TestDivergenceStopsAndKeepsLastGood(t *testing.T) {
 	if _, err := checkpoint.Load(last); err != nil {
 		t.Errorf("last good checkpoint does not load: %v", err)
 	}
+	// The resume saved nothing, so it leaves nothing: no config.resume-*.json.
+	if left, _ := filepath.Glob(filepath.Join(o.Out, "config.resume-*.json")); len(left) != 0 {
+		t.Errorf("the failed resume left %v behind", left)
+	}
 }
 
 // rssBytes reads the resident set size from /proc/self/statm.
