@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bytes"
 	"flag"
 	"fmt"
 	"image"
@@ -11,6 +12,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -155,4 +158,39 @@ func predictTrials(t *testing.T, fixtures, cases string) ([]hostile.Trial, map[h
 		add("csv", i, c, "rows.csv", func(file string) []string { return []string{"-model", tab, "-csv", file} })
 	}
 	return trials, counts
+}
+
+// TestNonRegularPathsFailFast: a FIFO as the checkpoint, a folder as an
+// image, a FIFO as the CSV file: each is refused at once, saying what it is.
+func TestNonRegularPathsFailFast(t *testing.T) {
+	fixtures := t.TempDir()
+	if _, err := hostile.WriteFixtures(fixtures); err != nil {
+		t.Fatal(err)
+	}
+	fifo := filepath.Join(t.TempDir(), "pipe")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-model", fifo, "x.png"}, fifo + ": is a named pipe (FIFO), not a regular file"},
+		{[]string{"-model", filepath.Join(fixtures, "mlp.safetensors"), dir}, dir + ": is a directory"},
+		{[]string{"-model", filepath.Join(fixtures, "tabular.safetensors"), "-csv", fifo}, fifo + ": is a named pipe (FIFO), not a regular file"},
+	} {
+		var errb bytes.Buffer
+		code := -1
+		done := make(chan struct{})
+		go func() { defer close(done); code = run(c.args, io.Discard, &errb) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%v: still running after 10s", c.args)
+		}
+		if code != 1 || !strings.Contains(errb.String(), c.want) {
+			t.Errorf("%v: exit %d, %q; want 1 and %q", c.args, code, errb.String(), c.want)
+		}
+	}
 }
