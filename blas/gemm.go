@@ -62,9 +62,11 @@ func gemm[T float](ks *kernel[T], aTrans, bTrans bool, m, n, k int, alpha T, a [
 		tiles = tilesM
 	}
 	parts = min(parts, tiles)
+	// B read in place needs no packing, shared or not.
+	inPlace := !bTrans && len(ks.tall) > 0 && readInPlace(m, n, k)
 	// Split along M, every part multiplies by all of op(B): pack it once,
 	// shared out over the goroutines, rather than once per part.
-	sharedB := splitM && tilesN*ks.nr*k <= maxSharedB
+	sharedB := splitM && tilesN*ks.nr*k <= maxSharedB && !inPlace
 	if parts > 1 && sharedB {
 		// More parts than goroutines cost nothing more to pack, and let
 		// the caller take over the parts of a worker that starts late
@@ -73,6 +75,10 @@ func gemm[T float](ks *kernel[T], aTrans, bTrans bool, m, n, k int, alpha T, a [
 	}
 
 	if parts == 1 {
+		if inPlace {
+			gemmInPlace(ks, aTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+			return
+		}
 		ws := ks.getWorkspace()
 		gemmSerial(ks, ws, aTrans, bTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nil)
 		ks.putWorkspace(ws)
@@ -84,7 +90,7 @@ func gemm[T float](ks *kernel[T], aTrans, bTrans bool, m, n, k int, alpha T, a [
 		j = new(gemmJob[T])
 	}
 	j.gemmArgs = gemmArgs[T]{
-		ks: ks, aTrans: aTrans, bTrans: bTrans, splitM: splitM,
+		ks: ks, aTrans: aTrans, bTrans: bTrans, splitM: splitM, inPlace: inPlace,
 		m: m, n: n, k: k, tiles: tiles, parts: parts,
 		alpha: alpha, beta: beta,
 		a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc,
@@ -201,6 +207,58 @@ func (j *smallJob[T]) RunPart(part int) {
 	j.cols(min(j.n, part*j.tiles/j.parts*NR), min(j.n, (part+1)*j.tiles/j.parts*NR))
 }
 
+// inPlaceMaxM is the most rows of a GEMM whose op(B) (not transposed) is
+// read in place rather than packed; 0 turns the path off (tests compare).
+var inPlaceMaxM = 256
+
+// readInPlace says whether a GEMM of m×n×k reads its op(B) in place.
+func readInPlace(m, n, k int) bool { return m <= inPlaceMaxM }
+
+// gemmInPlace is gemmSerial with B (not transposed) read in place by the
+// tall small-M kernels, for products whose B costs as much to pack as to
+// use: a GEMM of m rows uses each element of B m times, and packing one
+// costs about as much as 32 multiply-adds. The loops are gemmSerial's
+// without nc (B is not copied into an L2 block) and with the row panels
+// inside the tiles of B, so that the kc×NR tile of B each panel reads is in
+// cache for the next; the panels are 12 rows tall and the last is the
+// small-M kernel of exactly the rows left (two for 9 to 11), so that no
+// panel is partial. The sums are gemmSerial's to the bit: the same blocks
+// of k, and kernels whose sums are the packed ones'.
+func gemmInPlace[T float](ks *kernel[T], aTrans bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	kc := ceilDiv(k, ceilDiv(k, ks.kc))
+	NR := ks.tall[0].nr
+	for pc := 0; pc < k; pc += kc {
+		kcur := min(kc, k-pc)
+		bet := beta
+		if pc > 0 {
+			bet = 1
+		}
+		for jr := 0; jr < n; jr += NR {
+			nr := min(NR, n-jr)
+			bt := &b[pc*ldb+jr]
+			for ic := 0; ic < m; {
+				st := &ks.tall[0]
+				switch rest := m - ic; {
+				case rest >= st.mr:
+				case rest > ks.tall[1].mr:
+					st = &ks.tall[1]
+				default:
+					st = &ks.small[rest-1]
+				}
+				var fn smallKernel[T]
+				var ap *T
+				if aTrans {
+					fn, ap = st.cols, &a[pc*lda+ic]
+				} else {
+					fn, ap = st.rows, &a[ic*lda+pc]
+				}
+				fn(kcur, ap, lda, bt, ldb, &c[ic*ldc+jr], ldc, nr, alpha, bet)
+				ic += st.mr
+			}
+		}
+	}
+}
+
 // gemmJob is one GEMM split into parts along M or N; each part owns a
 // disjoint block of C, so the parts need no synchronisation. run shares the
 // parts out over the calling goroutine and the workers of internal/pool,
@@ -253,8 +311,8 @@ func (p *packJob[T]) RunPart(part int) {
 }
 
 type gemmArgs[T float] struct {
-	ks                     *kernel[T]
-	aTrans, bTrans, splitM bool
+	ks                              *kernel[T]
+	aTrans, bTrans, splitM, inPlace bool
 	m, n, k, tiles, parts  int
 	packParts              int // of the packing of a shared op(B)
 	alpha, beta            T
@@ -295,6 +353,10 @@ func (j *gemmJob[T]) RunPart(part int) {
 			b = b[lo:]
 		}
 		c = c[lo:]
+	}
+	if j.inPlace {
+		gemmInPlace(j.ks, j.aTrans, m, n, j.k, j.alpha, a, j.lda, b, j.ldb, j.beta, c, j.ldc)
+		return
 	}
 	ws := j.ks.getWorkspace()
 	gemmSerial(j.ks, ws, j.aTrans, j.bTrans, m, n, j.k, j.alpha, a, j.lda, b, j.ldb, j.beta, c, j.ldc, j.bp)

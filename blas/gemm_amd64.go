@@ -19,6 +19,7 @@ func availableKernelSets() []kernelSet {
 		// every AVX-512 CPU so far has.
 		if cpu.X86.HasBMI2 {
 			s.small, d.small = sgemmAVX512SmallTiles, dgemmAVX512SmallTiles
+			s.tall, d.tall = sgemmAVX512SmallTallTiles, dgemmAVX512SmallTallTiles
 		}
 		sets = append(sets, kernelSet{name: "avx512", s: s, d: d})
 	}

@@ -226,16 +226,29 @@ func sgemmAVX512SmallM8(k int, a *float32, lda int, b *float32, ldb int, c *floa
 //go:noescape
 func sgemmAVX512SmallM8Rows(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc, nr int, alpha, beta float32)
 
+//go:noescape
+func sgemmAVX512SmallM12(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc, nr int, alpha, beta float32)
+
+//go:noescape
+func sgemmAVX512SmallM12Rows(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc, nr int, alpha, beta float32)
+
 // sgemmAVX512SmallTiles lists the sgemmAVX512Small kernels by height, 1 to 8 rows.
 var sgemmAVX512SmallTiles = []smallTile[float32]{
-	{nr: 64, cols: sgemmAVX512SmallM1, rows: sgemmAVX512SmallM1Rows, fullNR: 256, fullCols: sgemmAVX512SmallM1Full, fullRows: sgemmAVX512SmallM1FullRows},
-	{nr: 64, cols: sgemmAVX512SmallM2, rows: sgemmAVX512SmallM2Rows, fullNR: 128, fullCols: sgemmAVX512SmallM2Full, fullRows: sgemmAVX512SmallM2FullRows},
-	{nr: 64, cols: sgemmAVX512SmallM3, rows: sgemmAVX512SmallM3Rows},
-	{nr: 64, cols: sgemmAVX512SmallM4, rows: sgemmAVX512SmallM4Rows},
-	{nr: 32, cols: sgemmAVX512SmallM5, rows: sgemmAVX512SmallM5Rows},
-	{nr: 32, cols: sgemmAVX512SmallM6, rows: sgemmAVX512SmallM6Rows},
-	{nr: 32, cols: sgemmAVX512SmallM7, rows: sgemmAVX512SmallM7Rows},
-	{nr: 32, cols: sgemmAVX512SmallM8, rows: sgemmAVX512SmallM8Rows},
+	{mr: 1, nr: 64, cols: sgemmAVX512SmallM1, rows: sgemmAVX512SmallM1Rows, fullNR: 256, fullCols: sgemmAVX512SmallM1Full, fullRows: sgemmAVX512SmallM1FullRows},
+	{mr: 2, nr: 64, cols: sgemmAVX512SmallM2, rows: sgemmAVX512SmallM2Rows, fullNR: 128, fullCols: sgemmAVX512SmallM2Full, fullRows: sgemmAVX512SmallM2FullRows},
+	{mr: 3, nr: 64, cols: sgemmAVX512SmallM3, rows: sgemmAVX512SmallM3Rows},
+	{mr: 4, nr: 64, cols: sgemmAVX512SmallM4, rows: sgemmAVX512SmallM4Rows},
+	{mr: 5, nr: 32, cols: sgemmAVX512SmallM5, rows: sgemmAVX512SmallM5Rows},
+	{mr: 6, nr: 32, cols: sgemmAVX512SmallM6, rows: sgemmAVX512SmallM6Rows},
+	{mr: 7, nr: 32, cols: sgemmAVX512SmallM7, rows: sgemmAVX512SmallM7Rows},
+	{mr: 8, nr: 32, cols: sgemmAVX512SmallM8, rows: sgemmAVX512SmallM8Rows},
+}
+
+// sgemmAVX512SmallTallTiles are the sgemmAVX512Small kernels of the heights of the packed
+// kernels' tiles, tallest first, for taller GEMMs that read B in place.
+var sgemmAVX512SmallTallTiles = []smallTile[float32]{
+	{mr: 12, nr: 32, cols: sgemmAVX512SmallM12, rows: sgemmAVX512SmallM12Rows},
+	{mr: 8, nr: 32, cols: sgemmAVX512SmallM8, rows: sgemmAVX512SmallM8Rows},
 }
 
 //go:noescape
@@ -298,14 +311,27 @@ func dgemmAVX512SmallM8(k int, a *float64, lda int, b *float64, ldb int, c *floa
 //go:noescape
 func dgemmAVX512SmallM8Rows(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc, nr int, alpha, beta float64)
 
+//go:noescape
+func dgemmAVX512SmallM12(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc, nr int, alpha, beta float64)
+
+//go:noescape
+func dgemmAVX512SmallM12Rows(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc, nr int, alpha, beta float64)
+
 // dgemmAVX512SmallTiles lists the dgemmAVX512Small kernels by height, 1 to 8 rows.
 var dgemmAVX512SmallTiles = []smallTile[float64]{
-	{nr: 32, cols: dgemmAVX512SmallM1, rows: dgemmAVX512SmallM1Rows, fullNR: 128, fullCols: dgemmAVX512SmallM1Full, fullRows: dgemmAVX512SmallM1FullRows},
-	{nr: 32, cols: dgemmAVX512SmallM2, rows: dgemmAVX512SmallM2Rows, fullNR: 64, fullCols: dgemmAVX512SmallM2Full, fullRows: dgemmAVX512SmallM2FullRows},
-	{nr: 32, cols: dgemmAVX512SmallM3, rows: dgemmAVX512SmallM3Rows},
-	{nr: 32, cols: dgemmAVX512SmallM4, rows: dgemmAVX512SmallM4Rows},
-	{nr: 16, cols: dgemmAVX512SmallM5, rows: dgemmAVX512SmallM5Rows},
-	{nr: 16, cols: dgemmAVX512SmallM6, rows: dgemmAVX512SmallM6Rows},
-	{nr: 16, cols: dgemmAVX512SmallM7, rows: dgemmAVX512SmallM7Rows},
-	{nr: 16, cols: dgemmAVX512SmallM8, rows: dgemmAVX512SmallM8Rows},
+	{mr: 1, nr: 32, cols: dgemmAVX512SmallM1, rows: dgemmAVX512SmallM1Rows, fullNR: 128, fullCols: dgemmAVX512SmallM1Full, fullRows: dgemmAVX512SmallM1FullRows},
+	{mr: 2, nr: 32, cols: dgemmAVX512SmallM2, rows: dgemmAVX512SmallM2Rows, fullNR: 64, fullCols: dgemmAVX512SmallM2Full, fullRows: dgemmAVX512SmallM2FullRows},
+	{mr: 3, nr: 32, cols: dgemmAVX512SmallM3, rows: dgemmAVX512SmallM3Rows},
+	{mr: 4, nr: 32, cols: dgemmAVX512SmallM4, rows: dgemmAVX512SmallM4Rows},
+	{mr: 5, nr: 16, cols: dgemmAVX512SmallM5, rows: dgemmAVX512SmallM5Rows},
+	{mr: 6, nr: 16, cols: dgemmAVX512SmallM6, rows: dgemmAVX512SmallM6Rows},
+	{mr: 7, nr: 16, cols: dgemmAVX512SmallM7, rows: dgemmAVX512SmallM7Rows},
+	{mr: 8, nr: 16, cols: dgemmAVX512SmallM8, rows: dgemmAVX512SmallM8Rows},
+}
+
+// dgemmAVX512SmallTallTiles are the dgemmAVX512Small kernels of the heights of the packed
+// kernels' tiles, tallest first, for taller GEMMs that read B in place.
+var dgemmAVX512SmallTallTiles = []smallTile[float64]{
+	{mr: 12, nr: 16, cols: dgemmAVX512SmallM12, rows: dgemmAVX512SmallM12Rows},
+	{mr: 8, nr: 16, cols: dgemmAVX512SmallM8, rows: dgemmAVX512SmallM8Rows},
 }

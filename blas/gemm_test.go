@@ -394,7 +394,8 @@ func TestSmallMMatchesPacked(t *testing.T) {
 	if len(kernels.s.small) == 0 {
 		t.Skip("no small-M kernels on this CPU")
 	}
-	defer func() { smallM = true }()
+	defer func(prev int) { smallM, inPlaceMaxM = true, prev }(inPlaceMaxM)
+	inPlaceMaxM = 0 // the reference is the packed path
 	r := rand.New(rand.NewPCG(1, 4))
 	for _, tc := range []gemmCase{
 		{tA: blas.NoTrans, m: 1, n: 512, k: 784, alpha: 1, beta: 1},
@@ -472,5 +473,102 @@ func toF32(x []float64) []float32 {
 func roundF32(x []float64) {
 	for i, v := range x {
 		x[i] = float64(float32(v))
+	}
+}
+
+// TestGemmPackedMatchesGemm: a product by a packed op(B) gives Sgemm's and
+// Dgemm's bits, for each kernel set, and one Packed serves several
+// products and repacks for new shapes.
+func TestGemmPackedMatchesGemm(t *testing.T) {
+	forEachKernel(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(1, 5))
+		var p32 Packed[float32]
+		var p64 Packed[float64]
+		for _, tc := range []gemmCase{
+			{tA: blas.NoTrans, tB: blas.NoTrans, m: 64, n: 622, k: 32, alpha: 1, beta: 1},
+			{tA: blas.Trans, tB: blas.NoTrans, m: 32, n: 622, k: 64, alpha: 1, beta: 1, padA: 3},
+			{tA: blas.NoTrans, tB: blas.Trans, m: 32, n: 64, k: 622, alpha: 1, beta: 0, padB: 2},
+			{tA: blas.NoTrans, tB: blas.NoTrans, m: 3, n: 700, k: 801, alpha: -1.5, beta: 0.5, padC: 4},
+			{tA: blas.Trans, tB: blas.Trans, m: 129, n: 33, k: 7, alpha: 0.5, beta: 0},
+			{tA: blas.NoTrans, tB: blas.NoTrans, m: 5, n: 3, k: 0, alpha: 1, beta: 0.5},
+			{tA: blas.NoTrans, tB: blas.NoTrans, m: 5, n: 3, k: 4, alpha: 0, beta: -1.5},
+		} {
+			a, b, c := operands[float64](tc, r)
+			for rep := range 2 { // the second product reuses the packing
+				a2, _, c2 := operands[float64](tc, r)
+				if rep == 0 {
+					a2, c2 = a, c
+				}
+				want, got := c2.clone(), c2.clone()
+				Implementation{}.Dgemm(tc.tA, tc.tB, tc.m, tc.n, tc.k, tc.alpha, a2.data, a2.ld, b.data, b.ld, tc.beta, want.data, want.ld)
+				if rep == 0 {
+					p64.Pack(tc.tB != blas.NoTrans, tc.k, tc.n, b.data, b.ld)
+				}
+				GemmPacked(tc.tA, tc.m, tc.alpha, a2.data, a2.ld, &p64, tc.beta, got.data, got.ld)
+				for i := range want.all {
+					if math.Float64bits(want.all[i]) != math.Float64bits(got.all[i]) {
+						t.Fatalf("%v rep %d: Dgemm %v, GemmPacked %v at %d", tc, rep, want.all[i], got.all[i], i)
+					}
+				}
+				a32, b32, w32, g32 := toF32(a2.all), toF32(b.all), toF32(c2.all), toF32(c2.all)
+				na, nb, nc := len(a2.data), len(b.data), len(c2.data)
+				Implementation{}.Sgemm(tc.tA, tc.tB, tc.m, tc.n, tc.k, float32(tc.alpha), a32[:na], a2.ld, b32[:nb], b.ld, float32(tc.beta), w32[:nc], c2.ld)
+				if rep == 0 {
+					p32.Pack(tc.tB != blas.NoTrans, tc.k, tc.n, b32[:nb], b.ld)
+				}
+				GemmPacked(tc.tA, tc.m, float32(tc.alpha), a32[:na], a2.ld, &p32, float32(tc.beta), g32[:nc], c2.ld)
+				for i := range w32 {
+					if math.Float32bits(w32[i]) != math.Float32bits(g32[i]) {
+						t.Fatalf("%v rep %d: Sgemm %v, GemmPacked %v at %d", tc, rep, w32[i], g32[i], i)
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestInPlaceMatchesPacked: a GEMM that reads B in place (B not
+// transposed, at most inPlaceMaxM rows) gives the packed path's bits, for
+// shapes with whole and partial row panels (remainders of 1 to 11 rows),
+// partial tiles of B, k over several blocks, strides, and both A layouts,
+// serial and split over goroutines.
+func TestInPlaceMatchesPacked(t *testing.T) {
+	if len(kernels.s.tall) == 0 {
+		t.Skip("no in-place kernels on this CPU")
+	}
+	defer func(prev int) { inPlaceMaxM = prev }(inPlaceMaxM)
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(3))
+	r := rand.New(rand.NewPCG(1, 6))
+	var cases []gemmCase
+	for i, m := range []int{9, 12, 13, 20, 23, 24, 33, 64, 128, 200} {
+		cases = append(cases, gemmCase{tA: []blas.Transpose{blas.NoTrans, blas.Trans}[i%2], m: m,
+			n: []int{31, 32, 65, 622, 512}[i%5], k: []int{9, 32, 385, 800, 64}[i%5],
+			alpha: scalars[i%4], beta: scalars[(i+1)%4], padA: i % 3, padB: []int{0, 54, 3}[i%3], padC: i % 2})
+	}
+	cases = append(cases, gemmCase{tA: blas.NoTrans, m: 64, n: 128, k: 9216, alpha: 1, beta: 0})
+	for _, tc := range cases {
+		tc.tB = blas.NoTrans
+		a, b, c := operands[float64](tc, r)
+		for _, double := range []bool{false, true} {
+			got, want := c.clone(), c.clone()
+			for i, out := range []matrix[float64]{want, got} {
+				inPlaceMaxM = []int{0, 256}[i]
+				if double {
+					Implementation{}.Dgemm(tc.tA, tc.tB, tc.m, tc.n, tc.k, tc.alpha, a.data, a.ld, b.data, b.ld, tc.beta, out.data, out.ld)
+					continue
+				}
+				c32 := toF32(out.all)
+				Implementation{}.Sgemm(tc.tA, tc.tB, tc.m, tc.n, tc.k, float32(tc.alpha), toF32(a.all)[:len(a.data)], a.ld,
+					toF32(b.all)[:len(b.data)], b.ld, float32(tc.beta), c32[:len(out.data)], out.ld)
+				for j, v := range c32 {
+					out.all[j] = float64(v)
+				}
+			}
+			for j := range want.all {
+				if math.Float64bits(want.all[j]) != math.Float64bits(got.all[j]) {
+					t.Fatalf("%v double=%t: element %d in place %v, packed %v", tc, double, j, got.all[j], want.all[j])
+				}
+			}
+		}
 	}
 }

@@ -32,7 +32,7 @@ type smallKernel[T float] func(k int, a *T, lda int, b *T, ldb int, c *T, ldc, n
 // width up to nr, and, if fullNR is not 0, a wider one for whole tiles of
 // fullNR columns only, which reads B in longer runs.
 type smallTile[T float] struct {
-	nr                 int
+	mr, nr             int
 	cols, rows         smallKernel[T]
 	fullNR             int
 	fullCols, fullRows smallKernel[T]
@@ -59,6 +59,10 @@ type kernel[T float] struct {
 	// for m rows): a GEMM of at most len(small) rows with B not transposed
 	// runs on them, B read in place (gemmSmall).
 	small []smallTile[T]
+	// tall, if not empty, holds small-M kernels of the tiles' heights,
+	// tallest first, for GEMMs whose op(B) is better read in place than
+	// packed (gemmInPlace).
+	tall []smallTile[T]
 
 	workspaces sync.Pool // of *workspace[T] sized for this kernel
 	jobs       sync.Pool // of *gemmJob[T]

@@ -314,8 +314,8 @@ const (
 // place, or its Rows variant if rows is set.
 func (k kernel) emitSmall(w *bufio.Writer, rows bool) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
-	if !k.wide || k.mr > 8 {
-		log.Fatalf("%s: small-M kernels are AVX-512 with at most 8 rows", k.name)
+	if !k.wide || k.mr > 12 {
+		log.Fatalf("%s: small-M kernels are AVX-512 with at most 12 rows", k.name)
 	}
 	sz, mr, nv := k.size(), k.mr, k.nv
 	name := k.name
@@ -398,9 +398,11 @@ func (k kernel) emitSmall(w *bufio.Writer, rows bool) {
 		p("\tVPXORD %s, %s, %s", r, r, r)
 	}
 	p("")
-	aBase := []string{"R10", "R11"}
-	if rows && mr > 4 {
-		p("\tLEAQ (R10)(SI*4), R11")
+	// Rows 4q..4q+3 of the Rows variant hang off aBase[q]. (R13 made the
+	// masks; they are in K1..K4 now.)
+	aBase := []string{"R10", "R11", "R13"}
+	for q := 1; rows && q < (mr+3)/4; q++ {
+		p("\tLEAQ (%s)(SI*4), %s", aBase[q-1], aBase[q])
 	}
 	aAddr := func(u, i int) string {
 		if rows {
@@ -411,9 +413,8 @@ func (k kernel) emitSmall(w *bufio.Writer, rows bool) {
 	advance := func(n int) {
 		switch {
 		case rows:
-			p("\tADDQ $%d, R10", n*sz)
-			if mr > 4 {
-				p("\tADDQ $%d, R11", n*sz)
+			for q := 0; q < (mr+3)/4; q++ {
+				p("\tADDQ $%d, %s", n*sz, aBase[q])
 			}
 		case n == 1:
 			p("\tADDQ SI, AX")
@@ -522,10 +523,12 @@ func (k kernel) emitSmall(w *bufio.Writer, rows bool) {
 // smallHeights are the heights of the small-M kernels, smallNV the widths
 // (in vectors) of those narrower than 4, and fullNV the width of the
 // kernels for whole tiles, by height: wider tiles read B in longer runs per
-// row of B.
+// row of B. Heights 1 to 8 serve GEMMs of that many rows; 12 and 8 are the
+// tiles of taller GEMMs that read B in place (gemmInPlace), the packed
+// kernels' tiles.
 var (
-	smallHeights = []int{1, 2, 3, 4, 5, 6, 7, 8}
-	smallNV      = map[int]int{5: 2, 6: 2, 7: 2, 8: 2}
+	smallHeights = []int{1, 2, 3, 4, 5, 6, 7, 8, 12}
+	smallNV      = map[int]int{5: 2, 6: 2, 7: 2, 8: 2, 12: 2}
 	fullNV       = map[int]int{1: 16, 2: 8}
 )
 
@@ -626,15 +629,34 @@ func main() {
 						p("func %s(k int, a *%s, lda int, b *%s, ldb int, c *%s, ldc, nr int, alpha, beta %s)", name, typ, typ, typ, typ)
 					}
 				}
-				p("")
-				p("// %sTiles lists the %s kernels by height, 1 to %d rows.", f.prefix, f.prefix, len(ks))
-				p("var %sTiles = []smallTile[%s]{", f.prefix, typ)
-				for _, k := range ks {
+				entry := func(k kernel) string {
 					if fk, ok := f.fullKernel(k.mr); ok {
-						p("\t{nr: %d, cols: %s, rows: %sRows, fullNR: %d, fullCols: %s, fullRows: %sRows},", k.nr(), k.name, k.name, fk.nr(), fk.name, fk.name)
-						continue
+						return fmt.Sprintf("{mr: %d, nr: %d, cols: %s, rows: %sRows, fullNR: %d, fullCols: %s, fullRows: %sRows}", k.mr, k.nr(), k.name, k.name, fk.nr(), fk.name, fk.name)
 					}
-					p("\t{nr: %d, cols: %s, rows: %sRows},", k.nr(), k.name, k.name)
+					return fmt.Sprintf("{mr: %d, nr: %d, cols: %s, rows: %sRows}", k.mr, k.nr(), k.name, k.name)
+				}
+				var byHeight, tall []kernel
+				for _, k := range ks {
+					if k.mr == len(byHeight)+1 {
+						byHeight = append(byHeight, k)
+					}
+					if k.mr == 12 || k.mr == 8 {
+						tall = append([]kernel{k}, tall...)
+					}
+				}
+				p("")
+				p("// %sTiles lists the %s kernels by height, 1 to %d rows.", f.prefix, f.prefix, len(byHeight))
+				p("var %sTiles = []smallTile[%s]{", f.prefix, typ)
+				for _, k := range byHeight {
+					p("\t%s,", entry(k))
+				}
+				p("}")
+				p("")
+				p("// %sTallTiles are the %s kernels of the heights of the packed", f.prefix, f.prefix)
+				p("// kernels' tiles, tallest first, for taller GEMMs that read B in place.")
+				p("var %sTallTiles = []smallTile[%s]{", f.prefix, typ)
+				for _, k := range tall {
+					p("\t%s,", entry(k))
 				}
 				p("}")
 				continue
