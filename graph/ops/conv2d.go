@@ -7,6 +7,8 @@ import (
 	"gonum.org/v1/gonum/blas"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	tblas "github.com/tapestry-ml/tapestry/blas"
 )
 
 // Conv2DConfig configures Conv2D.
@@ -74,13 +76,16 @@ func newConvShapes(name string, g convGeom, out int, bias, noInputGrad bool) con
 
 // convScratch is the scratch memory of the forward op and of the input
 // gradient, made by their first run and reused: for the shifted-window form
-// the weight by tap (wt) and one wide buffer per part, else one im2col
-// buffer per part (none for a 1×1 kernel, whose column matrix is the
-// image).
+// the weight by tap (wt) and one wide buffer per part, and for the input
+// gradient's packed form (packed set at each run) one packed operand per
+// part (pks); else one im2col buffer per part (none for a 1×1 kernel,
+// whose column matrix is the image).
 type convScratch[T Float] struct {
-	wt    []T
-	wides [][]T
-	cols  [][]T
+	wt     []T
+	wides  [][]T
+	cols   [][]T
+	packed bool
+	pks    []tblas.Packed[T]
 }
 
 // prepare makes the buffers on the first run and, for the shifted-window
@@ -91,8 +96,10 @@ func (sc *convScratch[T]) prepare(s *convShapes, w []T, parts int) {
 		if sc.wt == nil {
 			sc.wt = make([]T, len(w))
 			sc.wides = newPartBufs[T](parts, s.out*s.g.wideLen())
+			sc.pks = make([]tblas.Packed[T], parts)
 		}
 		tapWeights(s.g, s.out, w, sc.wt)
+		sc.packed = packedBLAS()
 	case sc.cols == nil && !s.g.identity():
 		sc.cols = newPartBufs[T](parts, s.g.colRows()*s.g.outPlane())
 	}
@@ -256,6 +263,10 @@ func (op *conv2dInputGradOp[T]) RunPart(k int) {
 	if g.shiftable() {
 		for b := lo; b < hi; b++ {
 			widen(g, op.out, op.dy[b*op.out*P:(b+1)*op.out*P], op.sc.wides[k])
+			if op.sc.packed {
+				shiftInputGradPacked(g, op.out, op.sc.wt, op.sc.wides[k], &op.sc.pks[k], op.dxd[b*in:(b+1)*in])
+				continue
+			}
 			shiftInputGrad(op.gemm, g, op.out, op.sc.wt, op.sc.wides[k], op.dxd[b*in:(b+1)*in])
 		}
 		return
@@ -287,8 +298,12 @@ type conv2dWeightGradOp[T Float] struct {
 	partials [][]T // partials[0] is dw's own storage
 	cols     [][]T
 	// The shifted-window form sums each part's images into its own
-	// [KH·KW, Out, C] buffer (taps), from widened dy (wides).
+	// [KH·KW, Out, C] buffer (taps), from widened dy (wides); its packed
+	// form (packed set at each run) into [KH·KW, C, Out], dy_wideᵀ packed
+	// into pks.
 	taps, wides [][]T
+	packed      bool
+	pks         []tblas.Packed[T]
 }
 
 func (op *conv2dWeightGradOp[T]) Do(inputs ...G.Value) (G.Value, error) {
@@ -317,7 +332,9 @@ func (op *conv2dWeightGradOp[T]) prepare() {
 		if op.taps == nil {
 			op.taps = newPartBufs[T](parts, n)
 			op.wides = newPartBufs[T](parts, op.out*op.g.wideLen())
+			op.pks = make([]tblas.Packed[T], parts)
 		}
+		op.packed = packedBLAS()
 	case op.partials == nil:
 		op.partials = append([][]T{op.dwd}, newPartBufs[T](parts-1, n)...)
 		if !op.g.identity() {
@@ -334,6 +351,9 @@ func (op *conv2dWeightGradOp[T]) gatherTaps(dw []T) {
 		for o := range op.out {
 			for c := range C {
 				i := (t*op.out+o)*C + c
+				if op.packed {
+					i = (t*C+c)*op.out + o
+				}
 				s := op.taps[0][i]
 				for _, part := range op.taps[1:] {
 					s += part[i]
@@ -361,6 +381,10 @@ func (op *conv2dWeightGradOp[T]) RunPart(k int) {
 				beta = 1
 			}
 			widen(g, op.out, op.dy[b*op.out*P:(b+1)*op.out*P], op.wides[k])
+			if op.packed {
+				shiftWeightGradPacked(g, op.out, op.x[b*in:(b+1)*in], op.wides[k], beta, &op.pks[k], acc)
+				continue
+			}
 			shiftWeightGrad(op.gemm, g, op.out, op.x[b*in:(b+1)*in], op.wides[k], beta, acc)
 		}
 		return

@@ -1,10 +1,13 @@
 package ops
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
+
+	tblas "github.com/tapestry-ml/tapestry/blas"
 )
 
 // convBench holds a convolution's forward op and three backward ops, and
@@ -76,12 +79,50 @@ func BenchmarkConv2DForwardBackwardConv1(b *testing.B) { benchConv(b, 64, 1, 28,
 func BenchmarkConv2DForwardBackwardConv2(b *testing.B) { benchConv(b, 64, 32, 26, 26, 64, 3) }
 
 // benchConv times the forward op and the three backward ops of one
-// convolution in float32 (cnn.Default's two convolutions at batch 64).
+// convolution in float32 (cnn.Default's two convolutions at batch 64),
+// with package blas installed as cmd/train installs it.
 func benchConv(b *testing.B, batch, in, h, w, out, k int) {
+	defer G.Use(tblas.Install())
 	ops := newConvBench[float32](batch, in, h, w, out, k)
 	ops.run()
 	b.ReportAllocs()
 	for b.Loop() {
 		ops.run()
+	}
+}
+
+// TestConv2DPackedMatchesUnpacked: with package blas installed, the
+// shifted-window form multiplies by packed operands (conv2d_shift.go); its
+// output and gradients are the unpacked form's to the bit, and it
+// allocates nothing once warm.
+func TestConv2DPackedMatchesUnpacked(t *testing.T) {
+	defer G.Use(tblas.Install())
+	defer func() { noPacked = false }()
+	t.Run("float32", func(t *testing.T) { testConvPacked[float32](t) })
+	t.Run("float64", func(t *testing.T) { testConvPacked[float64](t) })
+}
+
+func testConvPacked[T Float](t *testing.T) {
+	for _, sz := range [][6]int{{3, shiftMinChannels, 9, 7, 5, 3}, {5, 32, 14, 14, 64, 3}, {2, shiftMinChannels + 3, 6, 11, 17, 2}} {
+		ops := newConvBench[T](sz[0], sz[1], sz[2], sz[3], sz[4], sz[5])
+		outs := func() [][]T {
+			ops.run()
+			return [][]T{append([]T(nil), elems[T](ops.fwd.y)...), append([]T(nil), elems[T](ops.dx.dx)...),
+				append([]T(nil), elems[T](ops.dw.dw)...), append([]T(nil), elems[T](ops.db.db)...)}
+		}
+		noPacked = true
+		want := outs()
+		noPacked = false
+		got := outs()
+		for i, name := range []string{"y", "dx", "dw", "dbias"} {
+			for j := range want[i] {
+				if math.Float64bits(float64(got[i][j])) != math.Float64bits(float64(want[i][j])) {
+					t.Fatalf("%v: %s[%d] packed %v, unpacked %v", sz, name, j, got[i][j], want[i][j])
+				}
+			}
+		}
+		if n := testing.AllocsPerRun(3, ops.run); n != 0 {
+			t.Errorf("%v: packed conv forward+backward allocates %v times per run, want 0", sz, n)
+		}
 	}
 }
