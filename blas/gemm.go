@@ -313,11 +313,11 @@ func (p *packJob[T]) RunPart(part int) {
 type gemmArgs[T float] struct {
 	ks                              *kernel[T]
 	aTrans, bTrans, splitM, inPlace bool
-	m, n, k, tiles, parts  int
-	packParts              int // of the packing of a shared op(B)
-	alpha, beta            T
-	a, b, c                []T
-	lda, ldb, ldc          int
+	m, n, k, tiles, parts           int
+	packParts                       int // of the packing of a shared op(B)
+	alpha, beta                     T
+	a, b, c                         []T
+	lda, ldb, ldc                   int
 	// bp, if not nil, is all of op(B) packed in NR-wide micro-panels of k
 	// rows, which the parts share.
 	bp []T
