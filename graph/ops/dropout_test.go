@@ -3,6 +3,7 @@ package ops
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	"gorgonia.org/tensor"
@@ -67,4 +68,63 @@ func TestDropoutOpsHashApart(t *testing.T) {
 		newDropoutOp[float32](DropoutConfig{Name: "b", P: 0.1}, []int{4, 3}),
 		newDropoutOp[float32](DropoutConfig{Name: "a", P: 0.1}, []int{3, 4}),
 		newDropoutOp[float64](DropoutConfig{Name: "a", P: 0.1}, []int{4, 3}))
+}
+
+// TestPCGMatchesRand: the package's copy of math/rand/v2's PCG draws what
+// rand.PCG draws, jump(n) lands where n draws do, and its state reads and
+// writes through rand.PCG's encoding.
+func TestPCGMatchesRand(t *testing.T) {
+	if !pcgSourceReadable {
+		t.Skip("rand.Rand's layout changed: masks are drawn through it")
+	}
+	ref := rand.NewPCG(7, 8)
+	g := loadPCG(ref)
+	start := g
+	for i := range 1000 {
+		if a, b := ref.Uint64(), g.uint64(); a != b {
+			t.Fatalf("draw %d: rand.PCG %x, copy %x", i, a, b)
+		}
+	}
+	for _, n := range []uint64{0, 1, 2, 3, 999, 1000} {
+		s := start
+		for range n {
+			s.uint64()
+		}
+		if j := start.jump(n); j != s {
+			t.Errorf("jump(%d) = %v, %d draws give %v", n, j, n, s)
+		}
+	}
+	if got := loadPCG(ref); got != start.jump(1000) {
+		t.Errorf("state after 1000 draws %v, want %v", got, start.jump(1000))
+	}
+	storePCG(ref, start)
+	if loadPCG(ref) != start {
+		t.Error("storePCG did not set the state")
+	}
+	if pcgOf(rand.New(ref)) != ref || pcgOf(rand.New(rand.NewChaCha8([32]byte{}))) != nil {
+		t.Error("pcgOf does not find the PCG of a rand.Rand, or finds one in a ChaCha8")
+	}
+}
+
+// TestDropoutMaskInPartsIsTheStream: a mask big enough to be filled in
+// parts on several goroutines holds the draws of the stream one by one, in
+// order, and leaves the generator where those draws leave it.
+func TestDropoutMaskInPartsIsTheStream(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(3))
+	for _, n := range []int{1, maskMinPart - 1, 5*maskMinPart + 17} {
+		want := make([]float32, n)
+		ref := rand.New(rand.NewPCG(3, 9))
+		fillDropoutMask(ref, want, 0.2, 1.25) // one rng.Uint64 per element
+		got := tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(n))
+		rng := rand.New(rand.NewPCG(3, 9))
+		FillDropoutMask(rng, got, 0.2)
+		for i, v := range got.Float32s() {
+			if v != want[i] {
+				t.Fatalf("n=%d: element %d is %v, want %v", n, i, v, want[i])
+			}
+		}
+		if a, b := rng.Uint64(), ref.Uint64(); a != b {
+			t.Errorf("n=%d: the generator's next draw is %x, want %x", n, a, b)
+		}
+	}
 }
