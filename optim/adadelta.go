@@ -13,7 +13,22 @@ package optim
 // square_avg and acc_delta.
 type adadelta struct {
 	core
-	scale, lr float64 // of the Step under way, for runSpan
+	k32 adadeltaCoef[float32] // of the Step under way, for runSpan
+	k64 adadeltaCoef[float64]
+}
+
+// adadeltaCoef are the per-step constants of the kernel, in its type.
+type adadeltaCoef[T float] struct {
+	s   T // gradient clipping factor
+	wd  T
+	rho T
+	omr T // 1 − ρ
+	eps T
+	lr  T
+}
+
+func makeAdadeltaCoef[T float](s, wd, rho, eps, lr float64) adadeltaCoef[T] {
+	return adadeltaCoef[T]{s: T(s), wd: T(wd), rho: T(rho), omr: T(1 - rho), eps: T(eps), lr: T(lr)}
 }
 
 func newAdadelta(c Config) *adadelta {
@@ -25,7 +40,9 @@ func (o *adadelta) Step(params []Param, lr float64) error {
 	if err != nil {
 		return err
 	}
-	o.scale, o.lr = scale, lr
+	c := o.cfg
+	o.k32 = makeAdadeltaCoef[float32](scale, c.WeightDecay, c.Rho, c.Eps, lr)
+	o.k64 = makeAdadeltaCoef[float64](scale, c.WeightDecay, c.Rho, c.Eps, lr)
 	o.update(params, o)
 	o.steps++
 	return nil
@@ -35,25 +52,27 @@ func (o *adadelta) Step(params []Param, lr float64) error {
 // parallel (parallel.go) changes no bit.
 func (o *adadelta) runSpan(_ int, s span) {
 	i, p, lo, hi := s.param, o.cur[s.param], s.lo, s.hi
-	c, scale, lr := o.cfg, o.scale, o.lr
 	if o.params[i].f32 {
-		adadeltaKernel(p.Value.Float32s()[lo:hi], p.Grad.Float32s()[lo:hi], o.st(i, 0).Float32s()[lo:hi], o.st(i, 1).Float32s()[lo:hi],
-			float32(scale), float32(c.WeightDecay), float32(c.Rho), float32(1-c.Rho), float32(c.Eps), float32(lr))
+		adadeltaKernel32(p.Value.Float32s()[lo:hi], p.Grad.Float32s()[lo:hi], o.st(i, 0).Float32s()[lo:hi], o.st(i, 1).Float32s()[lo:hi], &o.k32)
 	} else {
-		adadeltaKernel(p.Value.Float64s()[lo:hi], p.Grad.Float64s()[lo:hi], o.st(i, 0).Float64s()[lo:hi], o.st(i, 1).Float64s()[lo:hi],
-			scale, c.WeightDecay, c.Rho, 1-c.Rho, c.Eps, lr)
+		adadeltaKernel(p.Value.Float64s()[lo:hi], p.Grad.Float64s()[lo:hi], o.st(i, 0).Float64s()[lo:hi], o.st(i, 1).Float64s()[lo:hi], &o.k64)
 	}
 }
 
-func adadeltaKernel[T float](w, grad, v, u []T, s, wd, rho, omr, eps, lr T) {
+func adadeltaKernel[T float](w, grad, v, u []T, k *adadeltaCoef[T]) {
 	grad, v, u = grad[:len(w)], v[:len(w)], u[:len(w)]
+	s, wd, rho, omr, eps, lr := k.s, k.wd, k.rho, k.omr, k.eps, k.lr
+	// The conversions T(…) round each product before it is added, so that
+	// the compiler fuses no multiply and add (GOAMD64=v3 would) and the
+	// bits match adadeltaAVX's in every build; without fusion, as in the
+	// default build, they change nothing.
 	for i := range w {
-		g := s*grad[i] + wd*w[i]
-		vi := rho*v[i] + omr*(g*g)
-		d := sqrt(u[i]+eps) / sqrt(vi+eps) * g
+		g := T(s*grad[i]) + T(wd*w[i])
+		vi := T(rho*v[i]) + T(omr*(g*g))
+		d := T(sqrt(u[i]+eps)/sqrt(vi+eps)) * g
 		v[i] = vi
-		u[i] = rho*u[i] + omr*(d*d)
-		w[i] -= lr * d
+		u[i] = T(rho*u[i]) + T(omr*T(d*d))
+		w[i] -= T(lr * d)
 		grad[i] = 0
 	}
 }

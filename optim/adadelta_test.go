@@ -1,6 +1,10 @@
 package optim
 
-import "testing"
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
 
 // Reference numbers: adadelta.go's rule evaluated in float64 by hand (a
 // Python calculator), not by this package.
@@ -24,4 +28,53 @@ func TestAdadeltaSteps(t *testing.T) {
 			want: [][]float64{{0.9968377662594397, -1.996837898007285}},
 		},
 	})
+}
+
+// TestVectorKernelsMatchScalar: the float32 kernels that run eight
+// elements at a time (adamKernel32, adadeltaKernel32) give the scalar
+// generic kernels' bits, for lengths that leave a scalar tail.
+func TestVectorKernelsMatchScalar(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	vals := func(n int, scale float64) []float32 {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64() * scale)
+		}
+		return x
+	}
+	pos := func(x []float32) []float32 {
+		for i, v := range x {
+			x[i] = float32(math.Abs(float64(v)))
+		}
+		return x
+	}
+	for _, n := range []int{1, 7, 8, 9, 1001} {
+		w, g, s1, s2 := vals(n, 1), vals(n, 0.1), vals(n, 0.01), pos(vals(n, 0.001))
+		type kernel struct {
+			name           string
+			vector, scalar func(w, g, a, b []float32)
+		}
+		ak := makeAdamCoef[float32](0.9, 1e-4, 1, 0.9, 0.999, 1e-3/(1-0.9), 1/math.Sqrt(1-0.999), 1e-8)
+		dk := makeAdadeltaCoef[float32](0.9, 1e-4, 0.9, 1e-6, 1)
+		for _, k := range []kernel{
+			{"adam", func(w, g, a, b []float32) { adamKernel32(w, g, a, b, &ak) }, func(w, g, a, b []float32) { adamKernel(w, g, a, b, &ak) }},
+			{"adadelta", func(w, g, a, b []float32) { adadeltaKernel32(w, g, a, b, &dk) }, func(w, g, a, b []float32) { adadeltaKernel(w, g, a, b, &dk) }},
+		} {
+			cp := func(x []float32) []float32 { return append([]float32(nil), x...) }
+			vw, vg, va, vb := cp(w), cp(g), cp(s1), pos(cp(s2))
+			sw, sg, sa, sb := cp(w), cp(g), cp(s1), pos(cp(s2))
+			if k.name == "adadelta" {
+				va, sa = pos(va), pos(sa) // both adadelta states are averages of squares
+			}
+			k.vector(vw, vg, va, vb)
+			k.scalar(sw, sg, sa, sb)
+			for i := range vw {
+				if math.Float32bits(vw[i]) != math.Float32bits(sw[i]) || math.Float32bits(va[i]) != math.Float32bits(sa[i]) ||
+					math.Float32bits(vb[i]) != math.Float32bits(sb[i]) || vg[i] != 0 || sg[i] != 0 {
+					t.Fatalf("%s n=%d: element %d vector (%v %v %v %v), scalar (%v %v %v %v)", k.name, n, i,
+						vw[i], vg[i], va[i], vb[i], sw[i], sg[i], sa[i], sb[i])
+				}
+			}
+		}
+	}
 }
