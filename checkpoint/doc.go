@@ -10,7 +10,14 @@
 //	err = ck.Restore(model)
 //
 // A file is written atomically (temporary file, fsync, rename): a crash never
-// damages the previous checkpoint. Reading checks the format, the version
-// and a SHA-256 digest before anything is trusted; every error names the
-// file.
+// damages the previous checkpoint. Every file read is untrusted, and
+// reading checks integrity first, then what the file says, before anything
+// is allocated for it: the format, the version and a SHA-256 digest over
+// the metadata and the tensors; then the metadata; then the architecture
+// against the tensors (Check: each parameter's name, shape and size, finite
+// values) within bounds that follow from the file (Measure: every number in
+// range, at most MaxActivations values an example). A file of the first
+// format had a digest over its tensors only; Load says what it still gets.
+// Every error names the file and the field, any value quoted from it cut
+// short.
 package checkpoint

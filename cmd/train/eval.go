@@ -34,7 +34,9 @@ import (
 // The model must fit the data: one input of 784 values and 10 outputs for
 // MNIST; for a tabular model, as many inputs as its encoder makes and one
 // output per class (or one value). A signal while the model or the data
-// load, or while it evaluates, ends Eval at once, writing nothing.
+// load, or while it evaluates, ends Eval at once, writing nothing. Eval
+// reads no saved run option: the checkpoint's architecture (checked against
+// its tensors as it loads) and a tabular run's encoder are all it uses.
 func Eval(ctx context.Context, o Options, stdout io.Writer) error {
 	if err := blas.Use(o.BLAS); err != nil {
 		return err
