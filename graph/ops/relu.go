@@ -61,7 +61,8 @@ func reluForward[T Float](y, x []T) {
 	reluForward64(*(*[]float64)(unsafe.Pointer(&y)), *(*[]float64)(unsafe.Pointer(&x)))
 }
 
-func reluForward32(y, x []float32) {
+// reluForward32Go is the float32 loop (elem_amd64.go runs 16 at a time).
+func reluForward32Go(y, x []float32) {
 	y = y[:len(x)]
 	for i, v := range x {
 		m := ^uint32(0)
@@ -93,7 +94,8 @@ func reluBackward[T Float](dx, x, dy []T) {
 	reluBackward64(*(*[]float64)(unsafe.Pointer(&dx)), *(*[]float64)(unsafe.Pointer(&x)), *(*[]float64)(unsafe.Pointer(&dy)))
 }
 
-func reluBackward32(dx, x, dy []float32) {
+// reluBackward32Go is the float32 loop (elem_amd64.go runs 16 at a time).
+func reluBackward32Go(dx, x, dy []float32) {
 	dx, dy = dx[:len(x)], dy[:len(x)]
 	for i, v := range x {
 		var m uint32

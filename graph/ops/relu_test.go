@@ -2,6 +2,7 @@ package ops
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -59,5 +60,43 @@ func TestReLUPassesNaN(t *testing.T) {
 	}
 	if !math.IsNaN(y64[0]) || y64[1] != 0 || y64[2] != 2 {
 		t.Errorf("float64: relu(NaN, −1, 2) = %v", y64)
+	}
+}
+
+// TestFloat32KernelsMatchLoops: the float32 ReLU and product kernels (16
+// elements at a time on AVX-512) give the Go loops' bits, special values
+// and partial vectors included, and write nothing past their length.
+func TestFloat32KernelsMatchLoops(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	special := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0, float32(math.Copysign(0, -1)), -1e-40, 1e-40}
+	for _, n := range []int{0, 1, 15, 16, 17, 31, 33, 1000} {
+		x, dy, b := make([]float32, n), make([]float32, n), make([]float32, n)
+		for i := range x {
+			x[i], dy[i], b[i] = float32(rng.NormFloat64()), float32(rng.NormFloat64()), float32(rng.NormFloat64())
+			if rng.IntN(4) == 0 {
+				x[i] = special[rng.IntN(len(special))]
+			}
+		}
+		const guard = 3
+		for _, k := range []struct {
+			name      string
+			fast, ref func(dst []float32)
+		}{
+			{"relu", func(d []float32) { reluForward32(d, x) }, func(d []float32) { reluForward32Go(d, x) }},
+			{"relu dx", func(d []float32) { reluBackward32(d, x, dy) }, func(d []float32) { reluBackward32Go(d, x, dy) }},
+			{"mul", func(d []float32) { mul32(d, x, b) }, func(d []float32) { mulInto(d, x, b) }},
+		} {
+			got, want := make([]float32, n+guard), make([]float32, n+guard)
+			for i := range got {
+				got[i], want[i] = 7, 7
+			}
+			k.fast(got[:n])
+			k.ref(want[:n])
+			for i := range got {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("%s n=%d: element %d = %v (%08x), loop gives %v (%08x)", k.name, n, i, got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]))
+				}
+			}
+		}
 	}
 }

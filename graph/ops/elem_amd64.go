@@ -1,0 +1,45 @@
+package ops
+
+import "golang.org/x/sys/cpu"
+
+// hasAVX512 says whether the float32 elementwise kernels run sixteen
+// elements at a time (elem_amd64.s). The Go loops do one element per
+// iteration; on the CNN's 2.4 million conv outputs a step, ReLU forward and
+// backward took 11% of its time in them.
+var hasAVX512 = cpu.X86.HasAVX512F
+
+//go:noescape
+func reluForwardAVX512(n int, y, x *float32)
+
+//go:noescape
+func reluBackwardAVX512(n int, dx, x, dy *float32)
+
+//go:noescape
+func mulAVX512(n int, dst, a, b *float32)
+
+func reluForward32(y, x []float32) {
+	if hasAVX512 && len(x) > 0 {
+		y = y[:len(x)]
+		reluForwardAVX512(len(x), &y[0], &x[0])
+		return
+	}
+	reluForward32Go(y, x)
+}
+
+func reluBackward32(dx, x, dy []float32) {
+	if hasAVX512 && len(x) > 0 {
+		dx, dy = dx[:len(x)], dy[:len(x)]
+		reluBackwardAVX512(len(x), &dx[0], &x[0], &dy[0])
+		return
+	}
+	reluBackward32Go(dx, x, dy)
+}
+
+func mul32(dst, a, b []float32) {
+	if hasAVX512 && len(dst) > 0 {
+		a, b = a[:len(dst)], b[:len(dst)]
+		mulAVX512(len(dst), &dst[0], &a[0], &b[0])
+		return
+	}
+	mulInto(dst, a, b)
+}
