@@ -5,6 +5,6 @@ package ops
 // hasAVX512 is false off amd64: the Go loops run.
 const hasAVX512 = false
 
-func reluForward32(y, x []float32)      { reluForward32Go(y, x) }
+func reluForward32(y, x []float32)       { reluForward32Go(y, x) }
 func reluBackward32(dx, x, dy []float32) { reluBackward32Go(dx, x, dy) }
 func mul32(dst, a, b []float32)          { mulInto(dst, a, b) }
