@@ -216,7 +216,7 @@ func inputsOf(m *graph.Model) string {
 // shapeOf writes a shape for an error, cut after eight dimensions.
 func shapeOf(s []int) string {
 	if len(s) > 8 {
-		return fmt.Sprint(s[:8])[:len(fmt.Sprint(s[:8]))-1] + " …]"
+		return strings.TrimSuffix(fmt.Sprint(s[:8]), "]") + " …]"
 	}
 	return fmt.Sprint(s)
 }

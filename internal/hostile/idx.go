@@ -71,6 +71,17 @@ func IDX(good []byte) ([]Case, error) {
 			add(Content, All, fmt.Sprintf("last label %d", v), b)
 		}
 	}
+	return append(cases, gzipCases(good, header)...), nil
+}
+
+// gzipCases are good gzipped, then damaged: cut, its checksum flipped,
+// followed by garbage or a second stream, and a gzip of a header claiming
+// 2^31 items over 2 MiB of data.
+func gzipCases(good []byte, header int) []Case {
+	var cases []Case
+	add := func(class Class, scope Scope, name string, b []byte) {
+		cases = append(cases, Case{Class: class, Name: name, Scope: scope, Data: b})
+	}
 	gz := gzipped(good)
 	add(Content, Any, "the good file, gzipped", gz)
 	for _, k := range []int{2, 10, 18, len(gz) / 2, len(gz) - 8, len(gz) - 1} {
@@ -91,7 +102,7 @@ func IDX(good []byte) ([]Case, error) {
 		}
 		return gzipped(append(bomb, noise...)), nil
 	}})
-	return cases, nil
+	return cases
 }
 
 // gzipped compresses b.
