@@ -207,27 +207,27 @@ func runPadded(p *Program, xs [][]float32, n int) ([]float64, error) {
 		if err := p.Run(); err != nil {
 			return nil, errors.Wrap(err, "predict")
 		}
-		out = append(out, toFloat64s(p.Output())[:(hi-lo)*outSize]...)
+		out = appendFloat64s(out, p.Output(), (hi-lo)*outSize)
 	}
 	return out, nil
+}
+
+// appendFloat64s appends the first n values of t (float32 or float64) to
+// out as float64. Float32s and Float64s do not allocate, as t.Data() does.
+func appendFloat64s(out []float64, t *tensor.Dense, n int) []float64 {
+	if t.Dtype() == tensor.Float32 {
+		for _, v := range t.Float32s()[:n] {
+			out = append(out, float64(v))
+		}
+		return out
+	}
+	return append(out, t.Float64s()[:n]...)
 }
 
 // setRows copies src into the first rows of t (float32 or float64) and
 // zeroes the rest.
 func setRows(t *tensor.Dense, src []float32) error {
-	switch d := t.Data().(type) {
-	case []float32:
-		copy(d, src)
-		clear(d[len(src):])
-	case []float64:
-		for i, v := range src {
-			d[i] = float64(v)
-		}
-		clear(d[len(src):])
-	default:
-		return errors.Errorf("unsupported dtype %v", t.Dtype())
-	}
-	return nil
+	return setRowsAt(t, 0, src, true)
 }
 
 // Softmax returns the row-wise softmax of a [n, classes] tensor in float64,

@@ -201,17 +201,14 @@ func runTogether(prog *Program, batch []*request) {
 	for k, t := range prog.Inputs {
 		in := m.InSize(k)
 		at := 0
-		for _, r := range batch {
-			if err := setRowsAt(t, at, r.xs[k][:r.n*in]); err != nil {
+		for i, r := range batch {
+			if err := setRowsAt(t, at, r.xs[k][:r.n*in], i == len(batch)-1); err != nil {
 				for _, r := range batch {
 					r.err = err
 				}
 				return
 			}
 			at += r.n * in
-		}
-		if err := setRowsAt(t, at, nil); err != nil { // zeroes the rest
-			return
 		}
 	}
 	if err := prog.Run(); err != nil {
@@ -220,10 +217,17 @@ func runTogether(prog *Program, batch []*request) {
 		}
 		return
 	}
-	y := toFloat64s(prog.Output())
+	y := prog.Output()
 	row := 0
 	for _, r := range batch {
-		r.out = append([]float64(nil), y[row*outSize:(row+r.n)*outSize]...)
+		r.out = make([]float64, r.n*outSize)
+		if y.Dtype() == tensor.Float32 {
+			for i, v := range y.Float32s()[row*outSize : (row+r.n)*outSize] {
+				r.out[i] = float64(v)
+			}
+		} else {
+			copy(r.out, y.Float64s()[row*outSize:])
+		}
 		row += r.n
 	}
 }
@@ -242,24 +246,24 @@ func (p *Predictor) Probabilities(x []float32) ([]float64, error) {
 	return out, nil
 }
 
-// setRowsAt copies src into t (float32 or float64) from element at on; with
-// src empty it zeroes t from at to its end. (Float32s and Float64s do not
+// setRowsAt copies src into t (float32 or float64) from element at on, and
+// with last set zeroes what follows. (Float32s and Float64s do not
 // allocate, as t.Data() does.)
-func setRowsAt(t *tensor.Dense, at int, src []float32) error {
+func setRowsAt(t *tensor.Dense, at int, src []float32, last bool) error {
 	switch t.Dtype() {
 	case tensor.Float32:
-		d := t.Float32s()
-		if len(src) == 0 {
-			clear(d[at:])
+		d := t.Float32s()[at:]
+		copy(d, src)
+		if last {
+			clear(d[len(src):])
 		}
-		copy(d[at:], src)
 	case tensor.Float64:
-		d := t.Float64s()
-		if len(src) == 0 {
-			clear(d[at:])
-		}
+		d := t.Float64s()[at:]
 		for i, v := range src {
-			d[at+i] = float64(v)
+			d[i] = float64(v)
+		}
+		if last {
+			clear(d[len(src):])
 		}
 	default:
 		return errors.Errorf("unsupported dtype %v", t.Dtype())
