@@ -69,6 +69,7 @@ func TestHostileFiles(t *testing.T) {
 	}
 	t.Logf("%d trials (%d failed as they should or may, %d accepted) in %.1fs, slowest %.2fs, under a %d MiB budget; cases per class: %v",
 		len(trials), failed, ok, sum, slowest, memlimit.Budget>>20, counts)
+	t.Logf("per class:%s", hostile.Summary(trials, outs))
 }
 
 // TestHelperHostilePredict is the child of TestHostileFiles.

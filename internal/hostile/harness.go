@@ -304,3 +304,39 @@ func Check(t *testing.T, trials []Trial, outs []Outcome, maxMessage int, slow ti
 	}
 	return failed, succeeded
 }
+
+// Summary says, for each class, how many trials were run, how many had to
+// fail, how many failed and the slowest: the harness's report.
+func Summary(trials []Trial, outs []Outcome) string {
+	type row struct {
+		n, must, failed int
+		slowest         float64
+	}
+	rows := map[Class]*row{}
+	for i, o := range outs {
+		c := trials[i].Case.Class
+		if rows[c] == nil {
+			rows[c] = &row{}
+		}
+		r := rows[c]
+		r.n++
+		if trials[i].MustFail {
+			r.must++
+		}
+		if o.Exit != 0 {
+			r.failed++
+		}
+		r.slowest = max(r.slowest, o.Seconds)
+	}
+	classes := make([]string, 0, len(rows))
+	for c := range rows {
+		classes = append(classes, string(c))
+	}
+	sort.Strings(classes)
+	var b strings.Builder
+	for _, c := range classes {
+		r := rows[Class(c)]
+		fmt.Fprintf(&b, "\n  %-20s %5d trials, %5d must fail, %5d failed, slowest %.2fs", c, r.n, r.must, r.failed, r.slowest)
+	}
+	return b.String()
+}
