@@ -204,8 +204,8 @@ func (e *EarlyStopping) RestoreState(t *Trainer, ck *checkpoint.Checkpoint) erro
 	}
 	if e.best != nil {
 		n, err := strconv.Atoi(ck.Meta[earlyPrefix+"epoch"])
-		if err != nil {
-			return errors.Errorf("early stopping: the checkpoint's best epoch %.20q is not a number", ck.Meta[earlyPrefix+"epoch"])
+		if err != nil || n < 1 || n > ck.Epoch {
+			return errors.Errorf("early stopping: the checkpoint's best epoch %.20q is not one of its %d epochs", ck.Meta[earlyPrefix+"epoch"], ck.Epoch)
 		}
 		e.bestEpoch = n
 	}

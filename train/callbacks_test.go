@@ -121,3 +121,26 @@ func TestCallbacksResumeExactly(t *testing.T) {
 	}
 	sameTrainers(t, straight, second)
 }
+
+// TestEarlyStoppingRefusesABadBestEpoch: a checkpoint whose best epoch is
+// not one of its epochs is refused, whatever the digest says.
+func TestEarlyStoppingRefusesABadBestEpoch(t *testing.T) {
+	mk := func() *train.Trainer {
+		return lineTrainer(t, graph.MSE{}, graph.Float32, train.Config{Batch: 32, Epochs: 4, Seed: 3,
+			Callbacks: []train.Callback{&train.EarlyStopping{Patience: 3, RestoreBest: true}}})
+	}
+	tr := mk()
+	if err := tr.Fit(context.Background(), newLineSource(1, 64, 32, false), newLineSource(2, 32, 32, false)); err != nil {
+		t.Fatal(err)
+	}
+	ck, err := tr.Checkpoint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"-1", "0", "9", "x"} {
+		ck.Meta["early_stopping/epoch"] = bad
+		if err := mk().Restore(ck); err == nil {
+			t.Errorf("best epoch %s accepted", bad)
+		}
+	}
+}

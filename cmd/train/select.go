@@ -142,7 +142,8 @@ func foldLoss(ctx context.Context, o Options, t *tabular.Table, hidden, fit, hel
 	if err != nil {
 		return 0, err
 	}
-	cfg := train.Config{Batch: o.Batch, Epochs: o.Epochs, Seed: o.Seed}
+	// A batch larger than the rows would compile a program no batch fills.
+	cfg := train.Config{Batch: min(o.Batch, len(trainRows)), Epochs: o.Epochs, Seed: o.Seed}
 	if o.Patience > 0 {
 		cfg.Callbacks = []train.Callback{&train.EarlyStopping{Patience: o.Patience, RestoreBest: true}}
 	}

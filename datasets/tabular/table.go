@@ -28,6 +28,7 @@ type Table struct {
 	cells  []string      // row-major, len(header) a row
 	lines  []int         // the line of each row's first field
 	spans  map[int][]int // rows with a field on a later line than the first (a quoted line break): each field's line
+	index  map[string]int // column name → its place, for Column
 }
 
 // Read reads the CSV file at path (see Parse). It refuses a path that is not
@@ -151,6 +152,7 @@ func (t *Table) checkHeader(line int) error {
 		}
 		seen[h] = i
 	}
+	t.index = seen
 	return nil
 }
 
@@ -209,10 +211,8 @@ func (t *Table) Line(row, col int) int {
 // Column returns the index of the column named name, or an error that lists
 // the columns there are.
 func (t *Table) Column(name string) (int, error) {
-	for i, h := range t.header {
-		if h == name {
-			return i, nil
-		}
+	if i, ok := t.index[name]; ok {
+		return i, nil
 	}
 	return -1, errors.Errorf("%s has no column %s; its columns: %s", t.name, quote(name), quoteAll(t.header))
 }
