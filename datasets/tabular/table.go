@@ -25,9 +25,9 @@ const MaxBytes = 1 << 30
 type Table struct {
 	name   string
 	header []string
-	cells  []string      // row-major, len(header) a row
-	lines  []int         // the line of each row's first field
-	spans  map[int][]int // rows with a field on a later line than the first (a quoted line break): each field's line
+	cells  []string       // row-major, len(header) a row
+	lines  []int          // the line of each row's first field
+	spans  map[int][]int  // rows with a field on a later line than the first (a quoted line break): each field's line
 	index  map[string]int // column name → its place, for Column
 }
 
