@@ -44,15 +44,20 @@ const (
 
 // Run runs job.RunPart(k) for every k in [0, parts) and returns when all
 // have finished. Up to min(parts, GOMAXPROCS)−1 workers help the calling
-// goroutine, which runs parts too, but only workers that are free: with
-// every worker busy on other callers' jobs (goroutines predicting at once,
-// say), with one part or with one processor the caller runs every part
-// itself, in order, without handing out a ticket.
+// goroutine, which runs parts too, but only workers that are free, and no
+// more than the processors that other callers' jobs and busy workers leave:
+// with the cores busy with other callers' jobs (goroutines predicting at
+// once, say), with one part or with one processor the caller runs every
+// part itself, in order, without handing out a ticket. A worker it invited
+// could only take a core from another caller, and if the worker's thread
+// were descheduled holding a part, the caller would wait for it.
 func (r *Runner) Run(job Job, parts int) {
-	helpers := min(runtime.GOMAXPROCS(0), parts) - 1
+	procs := runtime.GOMAXPROCS(0)
+	helpers := min(procs, parts) - 1
 	if helpers >= 1 {
 		startWorkers(helpers)
-		helpers = min(helpers, int(idle.Load()))
+		free := int(idle.Load())
+		helpers = min(helpers, free, procs-1-int(active.Load())-(int(numWorkers.Load())-free))
 	}
 	if helpers < 1 {
 		for k := range parts {
@@ -60,6 +65,8 @@ func (r *Runner) Run(job Job, parts int) {
 		}
 		return
 	}
+	active.Add(1)
+	defer active.Add(-1)
 	if r.done == nil {
 		r.done = make(chan struct{}, 1)
 	}
@@ -147,12 +154,14 @@ func (t ticket) leave() {
 // statement per call would allocate. The queue is buffered so that handing
 // out a ticket never blocks: with every slot taken, the caller keeps the
 // parts for itself. idle counts the workers waiting for a ticket, which
-// Run invites no more of.
+// Run invites no more of; the others are busy.
 var (
 	queue      = make(chan ticket, 64)
 	workersMu  sync.Mutex
 	numWorkers atomic.Int64
 	idle       atomic.Int64
+	// active counts the callers whose jobs have helpers now.
+	active atomic.Int64
 )
 
 // spin is how long a worker that has finished its parts keeps polling the

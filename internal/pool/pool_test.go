@@ -157,6 +157,7 @@ func TestStalledWorkersDoNotBlockTheCaller(t *testing.T) {
 	withProcs(4, func() {
 		startWorkers(3)
 		workers := int(numWorkers.Load()) // more if an earlier test used more processors
+		awaitIdle(t)                      // a caller invites only free workers
 		b := &blocker{release: make(chan struct{})}
 		stalled := make(chan struct{})
 		go func() {
@@ -232,14 +233,25 @@ func TestIdleWorkers(t *testing.T) {
 			r.Run(c, len(c.runs))
 			c.check(t, "pass")
 		}
-		deadline := time.Now().Add(5 * time.Second)
-		for idle.Load() != numWorkers.Load() {
-			if time.Now().After(deadline) {
-				t.Fatalf("%d idle workers of %d after the passes", idle.Load(), numWorkers.Load())
-			}
-			time.Sleep(time.Millisecond)
+		awaitIdle(t)
+		if active.Load() != 0 {
+			t.Errorf("%d callers active after the passes", active.Load())
 		}
 	})
+}
+
+// awaitIdle waits until every worker is idle and no ticket of a closed pass
+// is left in the queue (with the queue full, a caller would keep its parts
+// to itself).
+func awaitIdle(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for idle.Load() != numWorkers.Load() || len(queue) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d idle workers of %d after the passes", idle.Load(), numWorkers.Load())
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 // TestBusyWorkerDoesNotStallCaller: with the one worker of GOMAXPROCS 2
@@ -247,6 +259,8 @@ func TestIdleWorkers(t *testing.T) {
 // its own goroutine.
 func TestBusyWorkerDoesNotStallCaller(t *testing.T) {
 	withProcs(2, func() {
+		startWorkers(1)
+		awaitIdle(t) // so that the first caller invites a worker
 		release := make(chan struct{})
 		held := make(chan struct{}, 2)
 		blocker := &blockJob{release: release, held: held}
@@ -257,7 +271,12 @@ func TestBusyWorkerDoesNotStallCaller(t *testing.T) {
 			close(done1)
 		}()
 		<-held
-		<-held // both goroutines are inside a part
+		select { // both goroutines are inside a part
+		case <-held:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("the first caller's second part did not start: %d idle of %d workers, %d active, queue %d, state %x",
+				idle.Load(), numWorkers.Load(), active.Load(), len(queue), r1.state.Load())
+		}
 		var r2 Runner
 		c := newCounter(8)
 		finished := make(chan struct{})
