@@ -77,11 +77,16 @@ type Result struct {
 	// LoadAvg1 is the machine's 1-minute load average before and after the
 	// workload (Linux): above the number of CPUs, other jobs took part of
 	// the machine during the measurement.
-	LoadAvg1   []float64 `json:"load_avg_1m,omitempty"`
-	GoVersion  string    `json:"go_version"`
-	GOMAXPROCS int       `json:"gomaxprocs"`
-	BLAS       string    `json:"blas"`
-	Optimizer  string    `json:"optimizer,omitempty"`
+	LoadAvg1 []float64 `json:"load_avg_1m,omitempty"`
+	// StealFraction is the share of the machine's CPU time during the
+	// workload that the hypervisor gave to other virtual machines
+	// (/proc/stat, Linux): a virtual CPU stolen for milliseconds stalls
+	// whatever runs on it, which no program can prevent.
+	StealFraction float64 `json:"steal_fraction"`
+	GoVersion     string  `json:"go_version"`
+	GOMAXPROCS    int     `json:"gomaxprocs"`
+	BLAS          string  `json:"blas"`
+	Optimizer     string  `json:"optimizer,omitempty"`
 
 	// TorchSamplesPerSec is the PyTorch peer's speed. For Train, over the
 	// timed batches alone: Steps·Batch / (median TorchLongSeconds − median
@@ -257,6 +262,7 @@ func runWorkload(ctx context.Context, c Config, w Workload, procs int, train *mn
 	}
 	runtime.GC()
 	r.PeakRSSReset = resetPeakRSS()
+	cpu0, cpuErr := readCPUTimes()
 	var s samples
 	for rep := 1; rep <= c.Repeat; rep++ {
 		var err error
@@ -279,6 +285,12 @@ func runWorkload(ctx context.Context, c Config, w Workload, procs int, train *mn
 	}
 	if l, err := loadAvg1(); err == nil && len(r.LoadAvg1) == 1 {
 		r.LoadAvg1 = append(r.LoadAvg1, l)
+	}
+	if cpu1, err := readCPUTimes(); err == nil && cpuErr == nil {
+		if r.StealFraction = stealFraction(cpu0, cpu1); r.StealFraction > 0.05 {
+			fmt.Fprintf(c.Log, "bench: warning: the hypervisor took %.0f%% of the CPU time during %s: stalls of milliseconds in every figure\n",
+				100*r.StealFraction, w.Name)
+		}
 	}
 	if r.PeakRSSMB, err = peakRSSMB(); err != nil {
 		fmt.Fprintf(c.Log, "bench: %v\n", err)
@@ -485,15 +497,15 @@ func (s *samples) summarize(r *Result, w Workload, c Config, torch bool) {
 // training and epoch rows share one, inference rows have their own.
 func tableHeader(k Kind, torch bool) string {
 	if k == Infer {
-		h := fmt.Sprintf("%-14s %5s %7s %5s %10s %9s %9s %9s %11s %8s %6s",
-			"workload", "batch", "callers", "procs", "samples/s", "p50 µs", "p99 µs", "max µs", "allocs/call", "GFLOP/s", "peak%")
+		h := fmt.Sprintf("%-14s %5s %7s %5s %10s %9s %9s %9s %11s %8s %6s %6s",
+			"workload", "batch", "callers", "procs", "samples/s", "p50 µs", "p99 µs", "max µs", "allocs/call", "GFLOP/s", "peak%", "steal%")
 		if torch {
 			h += fmt.Sprintf(" %11s %10s %7s", "torch p50µs", "torch/s", "ratio")
 		}
 		return h
 	}
-	h := fmt.Sprintf("%-14s %5s %5s %10s %9s %9s %11s %10s %8s %8s %6s",
-		"workload", "batch", "procs", "samples/s", "ms/step", "p90 ms", "allocs/step", "MiB/step", "peak MiB", "GFLOP/s", "peak%")
+	h := fmt.Sprintf("%-14s %5s %5s %10s %9s %9s %11s %10s %8s %8s %6s %6s",
+		"workload", "batch", "procs", "samples/s", "ms/step", "p90 ms", "allocs/step", "MiB/step", "peak MiB", "GFLOP/s", "peak%", "steal%")
 	if torch {
 		h += fmt.Sprintf(" %10s %7s", "torch/s", "ratio")
 	}
@@ -503,9 +515,9 @@ func tableHeader(k Kind, torch bool) string {
 func tableRow(r Result, torch bool) string {
 	var s string
 	if r.Kind == Infer.String() {
-		s = fmt.Sprintf("%-14s %5d %7d %5d %10.0f %9.1f %9.1f %9.1f %11.1f %8.2f %6.1f",
+		s = fmt.Sprintf("%-14s %5d %7d %5d %10.0f %9.1f %9.1f %9.1f %11.1f %8.2f %6.1f %6.1f",
 			r.Workload, r.Batch, r.Callers, r.Procs, r.SamplesPerSec, r.P50us, r.P99us, r.MaxUs,
-			r.AllocsPerStep, r.GFLOPs, 100*r.PeakFraction)
+			r.AllocsPerStep, r.GFLOPs, 100*r.PeakFraction, 100*r.StealFraction)
 		if torch {
 			if r.TorchSamplesPerSec > 0 {
 				s += fmt.Sprintf(" %11.1f %10.0f %7.3f", r.TorchP50us, r.TorchSamplesPerSec, r.Ratio)
@@ -515,9 +527,9 @@ func tableRow(r Result, torch bool) string {
 		}
 		return s
 	}
-	s = fmt.Sprintf("%-14s %5d %5d %10.0f %9.2f %9.2f %11.0f %10.2f %8.0f %8.2f %6.1f",
+	s = fmt.Sprintf("%-14s %5d %5d %10.0f %9.2f %9.2f %11.0f %10.2f %8.0f %8.2f %6.1f %6.1f",
 		r.Workload, r.Batch, r.Procs, r.SamplesPerSec, r.MsPerStepMedian, r.MsPerStepP90,
-		r.AllocsPerStep, r.BytesPerStep/(1<<20), r.PeakRSSMB, r.GFLOPs, 100*r.PeakFraction)
+		r.AllocsPerStep, r.BytesPerStep/(1<<20), r.PeakRSSMB, r.GFLOPs, 100*r.PeakFraction, 100*r.StealFraction)
 	if torch {
 		if r.TorchSamplesPerSec > 0 {
 			s += fmt.Sprintf(" %10.0f %7.3f", r.TorchSamplesPerSec, r.Ratio)
