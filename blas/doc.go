@@ -57,12 +57,13 @@
 // part per processor, so that two cores together hold a layer's weights in
 // their L2 caches.
 //
-// A product of up to 256 rows with B not transposed reads B in place too,
+// A product of up to 128 rows with B not transposed reads B in place too,
 // with small-M kernels of the tiles' heights (12 and 8 rows, and one of
 // exactly the rows left for the last panel): a product of m rows uses each
 // element of B m times, and packing one costs about as much as 32
 // multiply-adds (the rows of a convolution's GEMM, 32 or 64 output
-// channels, gained 20–60% per product; above 512 rows packing is faster).
+// channels, gained 20–60% per product; from 256 rows on packing is as fast
+// or faster).
 // Its loops keep the packed path's blocks of k, with the row panels inside
 // each tile of B so that the tile stays in cache from panel to panel, and
 // its sums are the packed path's to the bit.

@@ -208,11 +208,17 @@ func (j *smallJob[T]) RunPart(part int) {
 }
 
 // inPlaceMaxM is the most rows of a GEMM whose op(B) (not transposed) is
-// read in place rather than packed; 0 turns the path off (tests compare).
-var inPlaceMaxM = 256
+// read in place rather than packed, at most maxInPlaceRows; 0 turns the
+// path off (tests compare).
+var inPlaceMaxM = maxInPlaceRows
+
+// maxInPlaceRows: measured side by side (one core, then two), reading B in
+// place gained 0.98–1.8× at 128 rows or fewer, 0.86–1.2× at 256 and lost
+// at 512 and over (784×512×128: 0.93).
+const maxInPlaceRows = 128
 
 // readInPlace says whether a GEMM of m×n×k reads its op(B) in place.
-func readInPlace(m, n, k int) bool { return m <= inPlaceMaxM }
+func readInPlace(m, n, k int) bool { return m <= min(inPlaceMaxM, maxInPlaceRows) }
 
 // gemmInPlace is gemmSerial with B (not transposed) read in place by the
 // tall small-M kernels, for products whose B costs as much to pack as to
@@ -220,13 +226,15 @@ func readInPlace(m, n, k int) bool { return m <= inPlaceMaxM }
 // costs about as much as 32 multiply-adds. The loops are gemmSerial's
 // without nc (B is not copied into an L2 block) and with the row panels
 // inside the tiles of B, so that the kc×NR tile of B each panel reads is in
-// cache for the next; the panels are 12 rows tall and the last is the
-// small-M kernel of exactly the rows left (two for 9 to 11), so that no
-// panel is partial. The sums are gemmSerial's to the bit: the same blocks
+// cache for the next; the panels are those of panelPlan, 12 and 8 rows
+// tall, except that the last is the small-M kernel of exactly the rows
+// left, so that no panel is partial. The sums are gemmSerial's to the bit: the same blocks
 // of k, and kernels whose sums are the packed ones'.
 func gemmInPlace[T float](ks *kernel[T], aTrans bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	kc := ceilDiv(k, ceilDiv(k, ks.kc))
 	NR := ks.tall[0].nr
+	var buf [maxPanels]int
+	heights := inPlacePanels(ks, m, &buf)
 	for pc := 0; pc < k; pc += kc {
 		kcur := min(kc, k-pc)
 		bet := beta
@@ -236,14 +244,14 @@ func gemmInPlace[T float](ks *kernel[T], aTrans bool, m, n, k int, alpha T, a []
 		for jr := 0; jr < n; jr += NR {
 			nr := min(NR, n-jr)
 			bt := &b[pc*ldb+jr]
-			for ic := 0; ic < m; {
-				st := &ks.tall[0]
-				switch rest := m - ic; {
-				case rest >= st.mr:
-				case rest > ks.tall[1].mr:
+			ic := 0
+			for _, h := range heights {
+				st := &ks.small[min(h, len(ks.small))-1]
+				switch h {
+				case ks.tall[0].mr:
+					st = &ks.tall[0]
+				case ks.tall[1].mr:
 					st = &ks.tall[1]
-				default:
-					st = &ks.small[rest-1]
 				}
 				var fn smallKernel[T]
 				var ap *T
@@ -253,10 +261,37 @@ func gemmInPlace[T float](ks *kernel[T], aTrans bool, m, n, k int, alpha T, a []
 					fn, ap = st.rows, &a[ic*lda+pc]
 				}
 				fn(kcur, ap, lda, bt, ldb, &c[ic*ldc+jr], ldc, nr, alpha, bet)
-				ic += st.mr
+				ic += h
 			}
 		}
 	}
+}
+
+// maxPanels bounds the row panels of gemmInPlace: maxInPlaceRows rows in
+// panels of at least 8, and one more for an exact last one.
+const maxPanels = maxInPlaceRows/8 + 2
+
+// inPlacePanels writes into hs the heights of gemmInPlace's row panels for
+// m rows: panelPlan's 12s and 8s, the last cut to the rows left, and cut
+// into an 8 and the rest if that is still more than 8 (small-M kernels go
+// up to 8 rows), and returns them.
+func inPlacePanels[T float](ks *kernel[T], m int, hs *[maxPanels]int) []int {
+	tall, short := ks.panelPlan(m)
+	n, rows := 0, 0
+	for t := 0; t < tall+short; t++ {
+		h := ks.tall[0].mr
+		if t >= tall {
+			h = ks.tall[1].mr
+		}
+		h = min(h, m-rows)
+		if h > len(ks.small) && h < ks.tall[0].mr {
+			hs[n] = ks.tall[1].mr
+			n, rows, h = n+1, rows+ks.tall[1].mr, h-ks.tall[1].mr
+		}
+		hs[n] = h
+		n, rows = n+1, rows+h
+	}
+	return hs[:n]
 }
 
 // gemmJob is one GEMM split into parts along M or N; each part owns a

@@ -540,7 +540,7 @@ func TestInPlaceMatchesPacked(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(3))
 	r := rand.New(rand.NewPCG(1, 6))
 	var cases []gemmCase
-	for i, m := range []int{9, 12, 13, 20, 23, 24, 33, 64, 128, 200} {
+	for i, m := range []int{9, 12, 13, 20, 23, 24, 33, 64, 128, 200, 255, 256, 35, 47} {
 		cases = append(cases, gemmCase{tA: []blas.Transpose{blas.NoTrans, blas.Trans}[i%2], m: m,
 			n: []int{31, 32, 65, 622, 512}[i%5], k: []int{9, 32, 385, 800, 64}[i%5],
 			alpha: scalars[i%4], beta: scalars[(i+1)%4], padA: i % 3, padB: []int{0, 54, 3}[i%3], padC: i % 2})
@@ -552,7 +552,7 @@ func TestInPlaceMatchesPacked(t *testing.T) {
 		for _, double := range []bool{false, true} {
 			got, want := c.clone(), c.clone()
 			for i, out := range []matrix[float64]{want, got} {
-				inPlaceMaxM = []int{0, 256}[i]
+				inPlaceMaxM = []int{0, maxInPlaceRows}[i]
 				if double {
 					Implementation{}.Dgemm(tc.tA, tc.tB, tc.m, tc.n, tc.k, tc.alpha, a.data, a.ld, b.data, b.ld, tc.beta, out.data, out.ld)
 					continue
