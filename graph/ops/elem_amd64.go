@@ -1,6 +1,10 @@
 package ops
 
-import "golang.org/x/sys/cpu"
+import (
+	"unsafe"
+
+	"golang.org/x/sys/cpu"
+)
 
 // hasAVX512 says whether the float32 elementwise kernels run sixteen
 // elements at a time (elem_amd64.s). The Go loops do one element per
@@ -42,4 +46,25 @@ func mul32(dst, a, b []float32) {
 		return
 	}
 	mulInto(dst, a, b)
+}
+
+//go:noescape
+func maxPool2x2RowAVX512(ow int, top *float32, w int, y *float32, arg *int32, base int32)
+
+// maxPool2x2Float is maxPool2x2, a row of float32 outputs 16 at a time
+// where the CPU allows.
+func maxPool2x2Float[T Float](g convGeom, x, y []T, arg []int32) {
+	var z T
+	if _, ok := any(z).(float32); !ok || !hasAVX512 || g.OW == 0 {
+		maxPool2x2(g, x, y, arg)
+		return
+	}
+	x32, y32 := *(*[]float32)(unsafe.Pointer(&x)), *(*[]float32)(unsafe.Pointer(&y))
+	for oh := 0; oh < g.OH; oh++ {
+		i0 := 2 * oh * g.W
+		r := x32[i0 : i0+g.W+2*g.OW] // both rows of the windows, checked
+		yr := y32[oh*g.OW : (oh+1)*g.OW]
+		ar := arg[oh*g.OW : (oh+1)*g.OW]
+		maxPool2x2RowAVX512(g.OW, &r[0], g.W, &yr[0], &ar[0], int32(i0))
+	}
 }

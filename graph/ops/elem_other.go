@@ -8,3 +8,5 @@ const hasAVX512 = false
 func reluForward32(y, x []float32)       { reluForward32Go(y, x) }
 func reluBackward32(dx, x, dy []float32) { reluBackward32Go(dx, x, dy) }
 func mul32(dst, a, b []float32)          { mulInto(dst, a, b) }
+
+func maxPool2x2Float[T Float](g convGeom, x, y []T, arg []int32) { maxPool2x2(g, x, y, arg) }

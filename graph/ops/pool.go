@@ -148,7 +148,7 @@ func (op *maxPoolOp[T]) RunPart(k int) {
 		y := op.out[q*out : (q+1)*out]
 		arg := op.argmax[q*out : (q+1)*out]
 		if g.KH == 2 && g.KW == 2 && g.SH == 2 && g.SW == 2 && g.PH == 0 && g.PW == 0 {
-			maxPool2x2(g, x, y, arg)
+			maxPool2x2Float(g, x, y, arg)
 			continue
 		}
 		for oh := 0; oh < g.OH; oh++ {

@@ -126,3 +126,33 @@ func TestMaxPool2x2MatchesWindowScan(t *testing.T) {
 		}
 	}
 }
+
+// TestMaxPool2x2VectorMatchesLoop: the float32 2×2 pool that runs 16
+// outputs at a time picks the loop's maximum and index in every window,
+// ties, NaNs (first NaN wins; a NaN is not replaced), ±0 and ±Inf
+// included, for widths on both sides of 16 outputs and odd sizes.
+func TestMaxPool2x2VectorMatchesLoop(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 9))
+	special := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0, float32(math.Copysign(0, -1)), 1, 1}
+	for _, hw := range [][2]int{{2, 2}, {24, 24}, {5, 7}, {4, 33}, {6, 64}, {3, 34}} {
+		g := newConvGeom(1, 1, hw[0], hw[1], [2]int{2, 2}, [2]int{2, 2}, [2]int{0, 0})
+		for rep := range 20 {
+			x := make([]float32, g.H*g.W)
+			for i := range x {
+				x[i] = float32(rng.IntN(5)) // ties
+				if rep%2 == 1 && rng.IntN(3) == 0 {
+					x[i] = special[rng.IntN(len(special))]
+				}
+			}
+			y, arg := make([]float32, g.OH*g.OW), make([]int32, g.OH*g.OW)
+			wy, warg := make([]float32, len(y)), make([]int32, len(arg))
+			maxPool2x2Float(g, x, y, arg)
+			maxPool2x2(g, x, wy, warg)
+			for i := range y {
+				if math.Float32bits(y[i]) != math.Float32bits(wy[i]) || arg[i] != warg[i] {
+					t.Fatalf("%v rep %d: output %d = %v at %d, loop gives %v at %d", hw, rep, i, y[i], arg[i], wy[i], warg[i])
+				}
+			}
+		}
+	}
+}
