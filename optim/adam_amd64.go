@@ -4,7 +4,26 @@ import "golang.org/x/sys/cpu"
 
 // hasAVX says whether adamAVX can run: VSQRTPS and VDIVPS on 8 floats are
 // AVX (cpu.X86.HasAVX is only set when the OS saves the YMM registers).
-var hasAVX = cpu.X86.HasAVX
+// hasAVX512 says whether finiteAVX512 can.
+var (
+	hasAVX    = cpu.X86.HasAVX
+	hasAVX512 = cpu.X86.HasAVX512F
+)
+
+// finiteAVX512 is allFinite32 on x[:n], sixteen elements at a time
+// (adam_amd64.s).
+//
+//go:noescape
+func finiteAVX512(n int, x *float32) bool
+
+// finite32 is allFinite32, vectorized where the CPU allows: the check runs
+// over every gradient at every step.
+func finite32(x []float32) bool {
+	if hasAVX512 && len(x) > 0 {
+		return finiteAVX512(len(x), &x[0])
+	}
+	return allFinite32(x)
+}
 
 // adamAVX is adamKernel on n float32 elements, n a multiple of 8, eight at a
 // time (adam_amd64.s). It does the scalar kernel's operations in the same

@@ -68,3 +68,61 @@ loop:
 done:
 	VZEROUPPER
 	RET
+
+// func finiteAVX512(n int, x *float32) bool
+//
+// Whether no element of x[:n] has an exponent of all ones (±Inf, NaN):
+// the largest |x| as bits is below 0x7f800000. Sixteen elements at a time,
+// four vectors a trip, the last partial vector under a mask.
+TEXT ·finiteAVX512(SB), NOSPLIT, $0-17
+	MOVQ n+0(FP), CX
+	MOVQ x+8(FP), SI
+	MOVL $0x7fffffff, AX
+	VPBROADCASTD AX, Z8 // abs mask
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+finloop4:
+	CMPQ CX, $64
+	JLT finloop1
+	VPANDD (SI), Z8, Z4
+	VPMAXUD Z4, Z0, Z0
+	VPANDD 64(SI), Z8, Z5
+	VPMAXUD Z5, Z1, Z1
+	VPANDD 128(SI), Z8, Z6
+	VPMAXUD Z6, Z2, Z2
+	VPANDD 192(SI), Z8, Z7
+	VPMAXUD Z7, Z3, Z3
+	ADDQ $256, SI
+	SUBQ $64, CX
+	JMP finloop4
+finloop1:
+	CMPQ CX, $16
+	JLT fintail
+	VPANDD (SI), Z8, Z4
+	VPMAXUD Z4, Z0, Z0
+	ADDQ $64, SI
+	SUBQ $16, CX
+	JMP finloop1
+fintail:
+	TESTQ CX, CX
+	JEQ finreduce
+	MOVQ $1, AX
+	SHLQ CX, AX
+	DECQ AX
+	KMOVW AX, K1
+	VMOVDQU32.Z (SI), K1, Z4
+	VPANDD Z4, Z8, Z4
+	VPMAXUD Z4, Z0, Z0
+finreduce:
+	VPMAXUD Z1, Z0, Z0
+	VPMAXUD Z3, Z2, Z2
+	VPMAXUD Z2, Z0, Z0
+	MOVL $0x7f800000, AX
+	VPBROADCASTD AX, Z9
+	VPCMPUD $5, Z9, Z0, K2 // not less than: max ≥ 0x7f800000
+	KORTESTW K2, K2
+	SETEQ ret+16(FP)
+	VZEROUPPER
+	RET

@@ -9,3 +9,6 @@ func adamKernel32(w, grad, m, v []float32, k *adamCoef[float32]) { adamKernel(w,
 func adadeltaKernel32(w, grad, v, u []float32, k *adadeltaCoef[float32]) {
 	adadeltaKernel(w, grad, v, u, k)
 }
+
+// finite32 is allFinite32.
+func finite32(x []float32) bool { return allFinite32(x) }

@@ -56,7 +56,7 @@ func (j *sumSqJob) runSpan(k int, s span) {
 	f32 := g.Dtype() == tensor.Float32
 	switch {
 	case j.finiteOnly && f32:
-		j.partial[k] = finiteMark(allFinite32(g.Float32s()[s.lo:s.hi]))
+		j.partial[k] = finiteMark(finite32(g.Float32s()[s.lo:s.hi]))
 	case j.finiteOnly:
 		j.partial[k] = finiteMark(allFinite64(g.Float64s()[s.lo:s.hi]))
 	case f32:

@@ -194,11 +194,28 @@ func setAt(t *tensor.Dense, i int, v float64) {
 // TestAllFinite checks the exponent-bit tests against math.IsInf/IsNaN at
 // every position of short slices, starting at even and odd elements (the
 // float32 check reads pairs from an 8-byte boundary), and on the extreme
-// finite values: the largest, the smallest subnormal, −0.
+// finite values: the largest, the smallest subnormal, −0. Longer slices
+// reach finite32's vector loops (64 and 16 elements a trip).
 func TestAllFinite(t *testing.T) {
+	for _, n := range []int{16, 17, 63, 64, 65, 130, 200} {
+		for _, at := range []int{-1, 0, n / 2, n - 1} {
+			for _, bad := range []float32{float32(math.NaN()), float32(math.Inf(-1))} {
+				x := make([]float32, n)
+				for i := range x {
+					x[i] = float32(i) - 100.5
+				}
+				if at >= 0 {
+					x[at] = bad
+				}
+				if got := finite32(x); got != (at < 0) {
+					t.Errorf("finite32 of %d elements, %v at %d: %v", n, bad, at, got)
+				}
+			}
+		}
+	}
 	extremes := []float64{math.MaxFloat32, -math.MaxFloat32, 1e-45, -0.0, 0}
-	if !allFinite32(f32s(extremes)) {
-		t.Error("allFinite32 refused finite extremes")
+	if !allFinite32(f32s(extremes)) || !finite32(f32s(extremes)) {
+		t.Error("allFinite32 or finite32 refused finite extremes")
 	}
 	if !allFinite64(append(extremes, math.MaxFloat64, -math.MaxFloat64, 5e-324)) {
 		t.Error("allFinite64 refused finite extremes")
@@ -218,6 +235,9 @@ func TestAllFinite(t *testing.T) {
 					}
 					if got := allFinite32(f32s(x)[start:]); got != want {
 						t.Errorf("allFinite32(%v) = %v", x[start:], got)
+					}
+					if got := finite32(f32s(x)[start:]); got != want {
+						t.Errorf("finite32(%v) = %v", x[start:], got)
 					}
 				}
 			}
