@@ -55,14 +55,13 @@ func (op *reluOp[T]) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, err
 func reluForward[T Float](y, x []T) {
 	var z T
 	if _, ok := any(z).(float32); ok {
-		reluForward32(*(*[]float32)(unsafe.Pointer(&y)), *(*[]float32)(unsafe.Pointer(&x)))
+		reluForwardVec32(*(*[]float32)(unsafe.Pointer(&y)), *(*[]float32)(unsafe.Pointer(&x)))
 		return
 	}
 	reluForward64(*(*[]float64)(unsafe.Pointer(&y)), *(*[]float64)(unsafe.Pointer(&x)))
 }
 
-// reluForward32Go is the float32 loop (elem_amd64.go runs 16 at a time).
-func reluForward32Go(y, x []float32) {
+func reluForward32(y, x []float32) {
 	y = y[:len(x)]
 	for i, v := range x {
 		m := ^uint32(0)
@@ -88,14 +87,13 @@ func reluForward64(y, x []float64) {
 func reluBackward[T Float](dx, x, dy []T) {
 	var z T
 	if _, ok := any(z).(float32); ok {
-		reluBackward32(*(*[]float32)(unsafe.Pointer(&dx)), *(*[]float32)(unsafe.Pointer(&x)), *(*[]float32)(unsafe.Pointer(&dy)))
+		reluBackwardVec32(*(*[]float32)(unsafe.Pointer(&dx)), *(*[]float32)(unsafe.Pointer(&x)), *(*[]float32)(unsafe.Pointer(&dy)))
 		return
 	}
 	reluBackward64(*(*[]float64)(unsafe.Pointer(&dx)), *(*[]float64)(unsafe.Pointer(&x)), *(*[]float64)(unsafe.Pointer(&dy)))
 }
 
-// reluBackward32Go is the float32 loop (elem_amd64.go runs 16 at a time).
-func reluBackward32Go(dx, x, dy []float32) {
+func reluBackward32(dx, x, dy []float32) {
 	dx, dy = dx[:len(x)], dy[:len(x)]
 	for i, v := range x {
 		var m uint32

@@ -82,8 +82,8 @@ func TestFloat32KernelsMatchLoops(t *testing.T) {
 			name      string
 			fast, ref func(dst []float32)
 		}{
-			{"relu", func(d []float32) { reluForward32(d, x) }, func(d []float32) { reluForward32Go(d, x) }},
-			{"relu dx", func(d []float32) { reluBackward32(d, x, dy) }, func(d []float32) { reluBackward32Go(d, x, dy) }},
+			{"relu", func(d []float32) { reluForwardVec32(d, x) }, func(d []float32) { reluForward32(d, x) }},
+			{"relu dx", func(d []float32) { reluBackwardVec32(d, x, dy) }, func(d []float32) { reluBackward32(d, x, dy) }},
 			{"mul", func(d []float32) { mul32(d, x, b) }, func(d []float32) { mulInto(d, x, b) }},
 		} {
 			got, want := make([]float32, n+guard), make([]float32, n+guard)
