@@ -121,7 +121,8 @@ func testConvPacked[T Float](t *testing.T) {
 				}
 			}
 		}
-		if n := testing.AllocsPerRun(3, ops.run); n != 0 {
+		// The race detector's sync.Pool drops what is put back at random.
+		if n := testing.AllocsPerRun(3, ops.run); n != 0 && !raceEnabled {
 			t.Errorf("%v: packed conv forward+backward allocates %v times per run, want 0", sz, n)
 		}
 	}
