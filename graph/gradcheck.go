@@ -60,6 +60,7 @@ func checkGraph(g *G.ExprGraph, cost *G.Node, nodes []*G.Node, names []string) (
 		return res, errors.Wrap(err, "gradcheck: differentiating")
 	}
 	vm := G.NewTapeMachine(g, G.BindDualValues(nodes...))
+	dropFinalizer(vm)
 	defer vm.Close()
 	run := func() (float64, error) {
 		if err := vm.RunAll(); err != nil {

@@ -3,6 +3,7 @@ package graph
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"sync"
 	"unsafe"
 
@@ -127,6 +128,7 @@ func compile(m *Model, batch int, mode Mode, rng *rand.Rand) (*Program, error) {
 	// extra pass over every parameter per step; Params reads the gradient
 	// nodes' values instead.
 	p.vm = G.NewTapeMachine(b.G)
+	dropFinalizer(p.vm)
 	p.noise = b.noise
 	if syncTape(p.vm) {
 		// The data word of the interface is the machine's pointer.
@@ -135,6 +137,14 @@ func compile(m *Model, batch int, mode Mode, rng *rand.Rand) (*Program, error) {
 	}
 	return p, nil
 }
+
+// dropFinalizer removes the finalizer Gorgonia sets on a tape machine
+// (gorgonia vm_tape.go:81). The machine sits in a cycle of its own, and the
+// runtime never collects a cycle that holds an object with a finalizer, so
+// every compiled program, its graph and its tensors would stay in memory for
+// good. The finalizer is empty without the cuda build tag
+// (vm_tape_nocuda.go:10); Close is still the way to release a machine.
+func dropFinalizer(vm G.VM) { runtime.SetFinalizer(vm, nil) }
 
 // forward adds the network to b's graph: a Layer on one input, a
 // MultiLayer on several.

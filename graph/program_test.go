@@ -3,8 +3,10 @@ package graph
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"testing"
+	"weak"
 
 	"github.com/tapestry-ml/tapestry/optim"
 )
@@ -297,5 +299,30 @@ func TestRunOnCallersGoroutine(t *testing.T) {
 	}
 	if err := p.Run(); err != nil {
 		t.Errorf("Run after the failed one: %v", err)
+	}
+}
+
+// TestProgramsAreCollected checks that a program nobody holds is freed:
+// Gorgonia sets a finalizer on its tape machine, which sits in a cycle of
+// its own, and the runtime never collects a cycle with a finalizer in it.
+func TestProgramsAreCollected(t *testing.T) {
+	m, err := NewModel(smallArch(), Float32, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := m.Train(16, rand.New(rand.NewPCG(1, 3)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Run(); err != nil {
+		t.Fatal(err)
+	}
+	g := weak.Make(p.g)
+	p = nil
+	for i := 0; i < 3 && g.Value() != nil; i++ {
+		runtime.GC()
+	}
+	if g.Value() != nil {
+		t.Fatal("a program's graph is still live after garbage collection: compiled programs leak")
 	}
 }
