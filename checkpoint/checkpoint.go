@@ -1,7 +1,6 @@
 package checkpoint
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"sort"
@@ -12,6 +11,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/tapestry-ml/tapestry/graph"
+	"github.com/tapestry-ml/tapestry/internal/strictjson"
 	"github.com/tapestry-ml/tapestry/optim"
 	"github.com/tapestry-ml/tapestry/safetensors"
 )
@@ -325,7 +325,7 @@ func (c *Checkpoint) readV1(f *safetensors.File) error {
 		c.v1Classes = &n
 	}
 	if s, ok := md[metaInShape]; ok {
-		if err := strictJSON([]byte(s), &c.v1InShape); err != nil || c.v1InShape == nil {
+		if err := strictjson.Decode([]byte(s), &c.v1InShape); err != nil || c.v1InShape == nil {
 			return errors.Errorf("metadata field %s is %s, not a shape", metaInShape, quote(s))
 		}
 	}
@@ -339,7 +339,7 @@ func (c *Checkpoint) readOptimizer(md map[string]string) error {
 		return nil
 	}
 	c.Optimizer = new(optim.Config)
-	if err := strictJSON([]byte(oc), c.Optimizer); err != nil {
+	if err := strictjson.Decode([]byte(oc), c.Optimizer); err != nil {
 		return errors.Wrapf(err, "metadata field %s", metaOptimizer)
 	}
 	// Saved hyperparameters are checked as given ones are: an optimizer
@@ -437,20 +437,6 @@ func quote(s string) string {
 		return strconv.Quote(s[:n]) + "…"
 	}
 	return strconv.Quote(s)
-}
-
-// strictJSON decodes b into v, refusing unknown fields and trailing data,
-// so that a file from another version is not silently misread.
-func strictJSON(b []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("data after the value")
-	}
-	return nil
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -6,6 +6,8 @@ import (
 
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
+
+	"github.com/tapestry-ml/tapestry/internal/strictjson"
 )
 
 // Residual adds a block's output to its input, He et al.'s skip connection:
@@ -95,7 +97,7 @@ func (r *Residual) UnmarshalJSON(b []byte) error {
 		Body     json.RawMessage `json:"body"`
 		Shortcut json.RawMessage `json:"shortcut,omitempty"`
 	}
-	if err := strictDecode(b, &v); err != nil {
+	if err := strictjson.Decode(b, &v); err != nil {
 		return err
 	}
 	body, err := UnmarshalLayer(v.Body)
@@ -258,7 +260,7 @@ func (c *Concat) UnmarshalJSON(b []byte) error {
 	var v struct {
 		Branches layerList `json:"branches"`
 	}
-	if err := strictDecode(b, &v); err != nil {
+	if err := strictjson.Decode(b, &v); err != nil {
 		return err
 	}
 	c.Branches = v.Branches
@@ -279,7 +281,7 @@ func (m *Merge) UnmarshalJSON(b []byte) error {
 		Branches layerList `json:"branches"`
 		Mode     string    `json:"mode,omitempty"`
 	}
-	if err := strictDecode(b, &v); err != nil {
+	if err := strictjson.Decode(b, &v); err != nil {
 		return err
 	}
 	m.Branches, m.Mode = v.Branches, v.Mode

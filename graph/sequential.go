@@ -6,6 +6,8 @@ import (
 
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
+
+	"github.com/tapestry-ml/tapestry/internal/strictjson"
 )
 
 // Sequential applies its layers in order; its parameters are theirs,
@@ -25,7 +27,7 @@ func (s *Sequential) UnmarshalJSON(b []byte) error {
 	var v struct {
 		Layers layerList `json:"layers"`
 	}
-	if err := strictDecode(b, &v); err != nil {
+	if err := strictjson.Decode(b, &v); err != nil {
 		return err
 	}
 	s.Layers = v.Layers

@@ -1,7 +1,6 @@
 package graph
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -9,6 +8,8 @@ import (
 	"sync"
 
 	"github.com/pkg/errors"
+
+	"github.com/tapestry-ml/tapestry/internal/strictjson"
 )
 
 // An architecture is saved as JSON with the weights, so that one call
@@ -88,7 +89,7 @@ func (r *registry) marshal(v any) ([]byte, error) {
 
 func (r *registry) unmarshal(b []byte) (any, error) {
 	var s spec
-	if err := strictDecode(b, &s); err != nil {
+	if err := strictjson.Decode(b, &s); err != nil {
 		return nil, errors.Wrapf(err, "reading a %s", r.kind)
 	}
 	r.mu.RLock()
@@ -99,25 +100,11 @@ func (r *registry) unmarshal(b []byte) (any, error) {
 	}
 	p := reflect.New(t)
 	if len(s.Config) > 0 {
-		if err := strictDecode(s.Config, p.Interface()); err != nil {
+		if err := strictjson.Decode(s.Config, p.Interface()); err != nil {
 			return nil, errors.Wrapf(err, "reading %s %s", r.kind, s.Type)
 		}
 	}
 	return p.Elem().Interface(), nil
-}
-
-// strictDecode decodes JSON refusing unknown fields and trailing data, so
-// that a file from another version is not silently misread.
-func strictDecode(b []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if dec.More() {
-		return errors.New("data after the value")
-	}
-	return nil
 }
 
 func upper(s string) string { return strings.ToUpper(s) }
@@ -182,7 +169,7 @@ func (a Arch) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON reads an architecture written by MarshalJSON and checks it.
 func (a *Arch) UnmarshalJSON(b []byte) error {
 	var j archJSON
-	if err := strictDecode(b, &j); err != nil {
+	if err := strictjson.Decode(b, &j); err != nil {
 		return errors.Wrap(err, "reading the architecture")
 	}
 	net, err := UnmarshalLayer(j.Net)

@@ -1,13 +1,10 @@
 package models
 
 import (
-	"bytes"
-	"encoding/json"
-	"io"
-
 	"github.com/pkg/errors"
 
 	"github.com/tapestry-ml/tapestry/graph"
+	"github.com/tapestry-ml/tapestry/internal/strictjson"
 	"github.com/tapestry-ml/tapestry/models/cnn"
 	"github.com/tapestry-ml/tapestry/models/mlp"
 )
@@ -30,7 +27,7 @@ func FromConfig(kind string, config []byte) (graph.Arch, error) {
 			NoDropout  bool    `json:"no_dropout,omitempty"`
 			Classes    int     `json:"classes"`
 		}
-		if err := strictJSON(config, &c); err != nil {
+		if err := strictjson.Decode(config, &c); err != nil {
 			return graph.Arch{}, errors.Wrap(err, "reading the mlp config")
 		}
 		return mlp.New(mlp.Config{Inputs: c.Inputs, Hidden: c.Hidden, Activation: c.Activation,
@@ -44,24 +41,11 @@ func FromConfig(kind string, config []byte) (graph.Arch, error) {
 			DenseActivation string      `json:"dense_activation,omitempty"`
 			Classes         int         `json:"classes"`
 		}
-		if err := strictJSON(config, &c); err != nil {
+		if err := strictjson.Decode(config, &c); err != nil {
 			return graph.Arch{}, errors.Wrap(err, "reading the cnn config")
 		}
 		return cnn.New(cnn.Config{InShape: c.InShape, Blocks: c.Blocks, Dense: c.Dense,
 			DenseDropout: c.DenseDropout, DenseActivation: c.DenseActivation, Outputs: c.Classes})
 	}
 	return graph.Arch{}, errors.Errorf("unknown architecture kind %.40q", kind)
-}
-
-// strictJSON decodes b into v, refusing unknown fields and trailing data.
-func strictJSON(b []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("data after the config")
-	}
-	return nil
 }

@@ -3,16 +3,15 @@ package train
 import (
 	"encoding/base64"
 	"encoding/json"
-	"io"
 	"math"
 	"math/rand/v2"
-	"strings"
 
 	"github.com/pkg/errors"
 	"gorgonia.org/tensor"
 
 	"github.com/tapestry-ml/tapestry/checkpoint"
 	"github.com/tapestry-ml/tapestry/graph"
+	"github.com/tapestry-ml/tapestry/internal/strictjson"
 	"github.com/tapestry-ml/tapestry/optim"
 )
 
@@ -170,7 +169,7 @@ func (t *Trainer) restore(ck *checkpoint.Checkpoint) error {
 // readProgress reads and checks the saved position and history.
 func (t *Trainer) readProgress(ck *checkpoint.Checkpoint) (Position, []EpochStats, error) {
 	var pos Position
-	if err := strictJSON(ck.Meta[metaPosition], &pos); err != nil {
+	if err := strictjson.Decode([]byte(ck.Meta[metaPosition]), &pos); err != nil {
 		return pos, nil, errors.Errorf("the checkpoint has no training position (metadata field %s)", metaPosition)
 	}
 	if pos.Epoch != ck.Epoch || pos.Batch < 0 {
@@ -257,19 +256,6 @@ func (t *Trainer) checkOptState(st checkpoint.OptimizerState) error {
 		if !known[name] {
 			return errors.Errorf("tensor %.60q is not state of this %s optimizer", name, t.Optimizer.Config().Name)
 		}
-	}
-	return nil
-}
-
-// strictJSON decodes s into v, refusing unknown fields and trailing data.
-func strictJSON(s string, v any) error {
-	dec := json.NewDecoder(strings.NewReader(s))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("data after the value")
 	}
 	return nil
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/tapestry-ml/tapestry/datasets/mnist"
 	"github.com/tapestry-ml/tapestry/datasets/tabular"
 	"github.com/tapestry-ml/tapestry/graph"
+	"github.com/tapestry-ml/tapestry/internal/strictjson"
 	"github.com/tapestry-ml/tapestry/models"
 	"github.com/tapestry-ml/tapestry/optim"
 	"github.com/tapestry-ml/tapestry/train"
@@ -198,7 +199,7 @@ func checkResume(ck *checkpoint.Checkpoint, o Options) (*resumed, error) {
 		return nil, errors.New("the checkpoint has no run options (was it written by cmd/train?)")
 	}
 	var saved Numbers
-	if err := strictJSON(raw, &saved); err != nil {
+	if err := strictjson.Decode([]byte(raw), &saved); err != nil {
 		return nil, errors.Errorf("metadata field %s is not a run's options: %s", metaOptions, cut(err.Error()))
 	}
 	if o.Epochs > 0 {
@@ -260,20 +261,6 @@ func archJSON(a graph.Arch) string {
 		return ""
 	}
 	return string(b)
-}
-
-// strictJSON decodes s into v, refusing unknown fields and trailing data:
-// options from another version are not silently misread.
-func strictJSON(s string, v any) error {
-	dec := json.NewDecoder(strings.NewReader(s))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("data after the value")
-	}
-	return nil
 }
 
 // cut shortens a message that may quote a file's text.
