@@ -229,3 +229,31 @@ func clip(b []byte) string {
 	}
 	return string(b)
 }
+
+// outputs loads the state_dict in weights into the peer's model and returns
+// its outputs on the first batch test images: logits for mlp, the
+// log-probabilities of its log_softmax for cnn.
+func (t torchPeer) outputs(ctx context.Context, model, weights string, batch int) ([][]float64, error) {
+	args := []string{t.script, "--model", model, "--logits", weights, "--batch", strconv.Itoa(batch), "--threads", "1"}
+	if t.data != "" {
+		args = append(args, "--data", t.data)
+	}
+	cmd := exec.CommandContext(ctx, t.python, args...)
+	cmd.Env = t.env()
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return nil, errors.Errorf("%s %s: %v: %s", t.python, strings.Join(args, " "), err, lastLine(stderr.Bytes()))
+	}
+	var r struct {
+		Batch   int         `json:"batch"`
+		Outputs [][]float64 `json:"outputs"`
+	}
+	if err := json.Unmarshal([]byte(lastLine(stdout.Bytes())), &r); err != nil {
+		return nil, errors.Wrapf(err, "reading the PyTorch peer's outputs (stdout: %q)", clip(stdout.Bytes()))
+	}
+	if r.Batch != batch || len(r.Outputs) != batch {
+		return nil, errors.Errorf("the PyTorch peer printed %d rows of outputs, want %d", len(r.Outputs), batch)
+	}
+	return r.Outputs, nil
+}
