@@ -3,13 +3,15 @@
 // without cgo, 5 to 30 times faster than gonum's on the shapes of tapestry's
 // models (see the benchmarks). Every other routine is gonum's.
 //
-// The shortest use, once at program start-up:
+// A Gorgonia program that does not use tapestry's ops installs it once at
+// start-up:
 //
 //	prev := blas.Install() // gorgonia.Use(blas.Implementation{}): gorgonia and tensor
 //	defer gorgonia.Use(prev)
 //
-// Nothing is installed at init: a program that never calls Install (or
-// gorgonia.Use(blas.Implementation{})) keeps gonum's BLAS.
+// Package blas itself installs nothing at init, but tapestry's ops
+// (graph/ops, so every program that builds a tapestry model) call Install
+// when they load; Use("gonum") or gorgonia.Use afterwards chooses another.
 //
 // # Algorithm
 //

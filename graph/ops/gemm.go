@@ -3,7 +3,17 @@ package ops
 import (
 	"gonum.org/v1/gonum/blas"
 	G "gorgonia.org/gorgonia"
+
+	tblas "github.com/tapestry-ml/tapestry/blas"
 )
+
+// init makes package blas Gorgonia's BLAS for every program that uses
+// tapestry's ops, the commands' and a library user's alike: left to
+// Gorgonia's default (gonum's pure-Go SGEMM), a library user's model would
+// predict 3 times and train 5 to 10 times slower than cmd/train's for no
+// reason of their own. blas.Use("gonum") or gorgonia.Use, called after the
+// imports, still chooses another.
+func init() { tblas.Install() }
 
 // gemmFunc computes C = alpha·op(A)·op(B) + beta·C on row-major matrices, as
 // blas.Float32.Sgemm and blas.Float64.Dgemm do.
