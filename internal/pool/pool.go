@@ -171,9 +171,15 @@ var (
 // over 20 µs, so a caller split in two parts of 20 µs ran both alone. A
 // polling worker picks the ticket from the buffer at once. The jobs of one
 // training step or one prediction come microseconds apart, so the worker
-// stays on its core through them, and blocks 50 µs after the last; while it
-// polls it yields its processor to any other runnable goroutine.
-const spin = 50 * time.Microsecond
+// stays on its core through them, and blocks 200 µs after the last; while
+// it polls it yields its processor to any other runnable goroutine. 50 µs
+// was too short: its own yields use it up, and in 2.8% of the passes of
+// back-to-back batch-1 predictions the worker had blocked, the caller ran
+// both halves of a product alone, and those predictions (p50 146 µs against
+// 77) were the whole p99 tail; at 200 µs, 0.2% (measured by counting the
+// passes a caller ran alone). OpenMP runtimes spin for longer (libgomp's
+// default is about 300,000 spins).
+const spin = 200 * time.Microsecond
 
 // worker runs the passes its tickets invite it to. It counts as idle from
 // before it lets the caller go (leave) until it has a ticket, so that a
