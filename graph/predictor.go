@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"runtime"
 	"sync"
 
 	"github.com/pkg/errors"
@@ -190,6 +191,15 @@ func (p *Predictor) run(set programSet, batch []*request) {
 	for _, r := range batch {
 		r.done <- struct{}{}
 	}
+	// Yield to the goroutines just woken. The runtime puts a goroutine
+	// woken by a channel send in the sender's processor's next slot, where
+	// it inherits the sender's time slice, and a sender that queues its
+	// next request at once keeps its processor: with 8 callers on 2
+	// processors, some waited out whole 10 ms slices (mlp-serve-8: max
+	// 15–25 ms, p50 250 µs for the favoured callers). Yielding serves the
+	// callers in turn: max ~2 ms, p50 430 µs (8 callers' fair share), 11%
+	// fewer predictions a second.
+	runtime.Gosched()
 }
 
 // runTogether runs requests whose examples fit in one batch of prog in one
