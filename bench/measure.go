@@ -35,7 +35,7 @@ func measure(ctx context.Context, arch graph.Arch, oc optim.Config, batch int, d
 	// The previous repeat's model is garbage now: return its memory, so
 	// that the peak RSS is one model's, not the sum of the repeats'.
 	debug.FreeOSMemory()
-	// One seed, three streams, as train.Run draws them.
+	// One seed, three streams, as cmd/train draws them (Determinism in docs/DESIGN.md).
 	model, err := graph.NewModel(arch, graph.Float32, rand.New(rand.NewPCG(seed, 1)))
 	if err != nil {
 		return m, err
