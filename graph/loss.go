@@ -29,6 +29,16 @@ type Loss interface {
 	Check(out []int) error
 }
 
+// A TargetRanger is a loss whose targets must lie in a closed range, such
+// as the probabilities of SigmoidCrossEntropy: the trainer refuses a batch
+// with a target outside it, which would otherwise train on a loss that
+// means nothing (a label 2 fed to a one-output binary classifier).
+type TargetRanger interface {
+	Loss
+	// TargetRange is the smallest and largest target the loss accepts.
+	TargetRange() (lo, hi float64)
+}
+
 // A Classifier is a loss whose outputs are the logits of probabilities.
 type Classifier interface {
 	Loss
@@ -170,6 +180,9 @@ func (h Huber) Check([]int) error {
 
 // Check implements Loss: any output shape.
 func (SigmoidCrossEntropy) Check([]int) error { return nil }
+
+// TargetRange implements TargetRanger: probabilities, 0 to 1.
+func (SigmoidCrossEntropy) TargetRange() (lo, hi float64) { return 0, 1 }
 
 // Probabilities implements Classifier: each output's sigmoid.
 func (SigmoidCrossEntropy) Probabilities(out []float64, _ int) {

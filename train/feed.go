@@ -1,6 +1,7 @@
 package train
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/pkg/errors"
@@ -17,11 +18,14 @@ import (
 type feed struct {
 	prog    *graph.Program
 	b       datasets.Batch
-	stage   bool        // inputs and targets are converted into float64 tensors after Fill
-	labels  []int       // classify: the batch's labels
-	targets []float32   // values: the batch's targets, [batch, out...]
-	out     int         // values of one example's output
-	byLabel bool        // the loss takes labels
+	stage   bool      // inputs and targets are converted into float64 tensors after Fill
+	labels  []int     // classify: the batch's labels
+	targets []float32 // values: the batch's targets, [batch, out...]
+	out     int       // values of one example's output
+	byLabel bool      // the loss takes labels
+	ranged  bool      // the loss accepts targets in [lo, hi] only
+	lo, hi  float32
+	what    string      // the loss's name, for errors
 	classes int         // classify: the number of classes
 	y32     []float32   // the program's float32 targets, when not staged
 	y64     []float64   // the program's float64 targets, when staged
@@ -30,6 +34,10 @@ type feed struct {
 
 func newFeed(m *graph.Model, p *graph.Program) *feed {
 	f := &feed{prog: p, out: m.OutSize(), byLabel: m.Arch.Loss.Labels()}
+	if r, ok := m.Arch.Loss.(graph.TargetRanger); ok && !f.byLabel {
+		lo, hi := r.TargetRange()
+		f.ranged, f.lo, f.hi, f.what = true, float32(lo), float32(hi), fmt.Sprintf("%T", m.Arch.Loss)
+	}
 	f.stage = m.Params.Dtype() == graph.Float64
 	for k, in := range p.Inputs {
 		if f.stage {
@@ -106,6 +114,10 @@ func (f *feed) check(i int) error {
 	for j, v := range f.targets {
 		if v != v {
 			return errors.Errorf("batch %d: target %d of example %d is NaN or was not written by the source", i, j%f.out, j/f.out)
+		}
+		if f.ranged && (v < f.lo || v > f.hi) {
+			return errors.Errorf("batch %d: target %d of example %d is %v, but %s takes targets from %v to %v",
+				i, j%f.out, j/f.out, v, f.what, f.lo, f.hi)
 		}
 	}
 	return nil

@@ -113,7 +113,8 @@ func TestPartialLastBatch(t *testing.T) {
 // TestSourceMistakesAreErrors: what a hand-written source gets wrong is
 // named, never trained on: a label it did not write (the buffer is not left
 // holding the previous batch), a label out of range, a target it did not
-// write, a Fill that fails, a batch larger than the trainer's.
+// write, a target outside the loss's range, a Fill that fails, a batch
+// larger than the trainer's.
 func TestSourceMistakesAreErrors(t *testing.T) {
 	rule := newRuleSource(1, 100, 20, true)
 	for _, c := range []struct {
@@ -151,6 +152,17 @@ func TestSourceMistakesAreErrors(t *testing.T) {
 	}}, nil)
 	if err == nil || !strings.Contains(err.Error(), "target 0 of example 5 is NaN or was not written") {
 		t.Errorf("unwritten target: %v", err)
+	}
+	// A label 2 fed to a one-output sigmoid classifier as its target.
+	binary := lineTrainer(t, graph.SigmoidCrossEntropy{}, graph.Float32, train.Config{Batch: 32, Epochs: 1})
+	bin := newLineSource(1, 64, 32, true)
+	err = binary.Fit(context.Background(), funcSource{Source: bin, fill: func(i int, b *datasets.Batch) (int, error) {
+		n, err := bin.Fill(i, b)
+		b.Targets[7] = 2
+		return n, err
+	}}, nil)
+	if err == nil || !strings.Contains(err.Error(), "target 0 of example 7 is 2, but graph.SigmoidCrossEntropy takes targets from 0 to 1") {
+		t.Errorf("target out of the loss's range: %v", err)
 	}
 	big := lineTrainer(t, graph.MSE{}, graph.Float32, train.Config{Batch: 16, Epochs: 1})
 	if err := big.Fit(context.Background(), line, nil); err == nil || !strings.Contains(err.Error(), "has 32 examples; the trainer's batch size is 16") {
