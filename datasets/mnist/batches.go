@@ -62,10 +62,10 @@ func NewBatches(d *Dataset, size int, dropLast bool) (*Batches, error) {
 func (b *Batches) Len() int { return b.batches }
 
 // Size returns the number of examples in batch i: the batch size, except
-// for a partial last batch.
+// for a partial last batch; 0 for an i out of range, as datasets.Batches.
 func (b *Batches) Size(i int) int {
 	if i < 0 || i >= b.batches {
-		panic(errors.Errorf("mnist: batch %d out of range [0, %d)", i, b.batches))
+		return 0
 	}
 	return min(b.size, len(b.order)-i*b.size)
 }

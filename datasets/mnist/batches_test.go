@@ -271,3 +271,21 @@ func TestFillRefusesShortSlices(t *testing.T) {
 		t.Error("batch 9 of 3 filled")
 	}
 }
+
+// TestSizeOutOfRange: a batch index outside the pass has no examples, as
+// in datasets.Batches, rather than a panic.
+func TestSizeOutOfRange(t *testing.T) {
+	d := &Dataset{Images: make([]byte, 10*784), Labels: make([]byte, 10)}
+	b, err := NewBatches(d, 4, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, i := range []int{-1, 3, 100} {
+		if n := b.Size(i); n != 0 {
+			t.Errorf("Size(%d) = %d, want 0", i, n)
+		}
+	}
+	if b.Size(2) != 2 {
+		t.Errorf("Size(2) = %d, want the partial 2", b.Size(2))
+	}
+}
