@@ -26,6 +26,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/tapestry-ml/tapestry/datasets/tabular"
 	"github.com/tapestry-ml/tapestry/models"
 )
 
@@ -36,14 +37,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	model := fs.String("model", "", "checkpoint to predict with (a .safetensors file written by cmd/train)")
 	csvPath := fs.String("csv", "", "CSV file of rows to predict, for a model trained with cmd/train -csv")
+	delim := fs.String("delimiter", "", "field separator of the -csv file: one character, or tab (default ,)")
 	asJSON := fs.Bool("json", false, "print one JSON object per image")
 	top := fs.Int("top", 3, "number of classes to print per image")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	images := fs.NArg() > 0
-	if *model == "" || images == (*csvPath != "") || *top < 1 || (*csvPath != "" && *asJSON) {
-		fmt.Fprintln(stderr, "usage: predict -model CHECKPOINT [-json] [-top N] IMAGE...\n       predict -model CHECKPOINT -csv ROWS.csv")
+	if *model == "" || images == (*csvPath != "") || *top < 1 || (*csvPath != "" && *asJSON) || (*delim != "" && *csvPath == "") {
+		fmt.Fprintln(stderr, "usage: predict -model CHECKPOINT [-json] [-top N] IMAGE...\n       predict -model CHECKPOINT -csv ROWS.csv [-delimiter C]")
+		return 2
+	}
+	comma, err := tabular.ParseDelimiter(*delim)
+	if err != nil {
+		fmt.Fprintf(stderr, "predict: %v\n", err)
 		return 2
 	}
 	m, ck, err := models.Load(*model)
@@ -52,7 +59,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	if *csvPath != "" {
-		return predictRows(m, ck, *model, *csvPath, stdout, stderr)
+		return predictRows(m, ck, *model, *csvPath, comma, stdout, stderr)
 	}
 	return predictImages(m, *model, fs.Args(), *top, *asJSON, stdout, stderr)
 }

@@ -18,7 +18,7 @@ import (
 // writes row,class,probability or row,value lines; a row that cannot be
 // encoded (a missing column, an unseen category, a missing value) is
 // reported and skipped.
-func predictRows(m *graph.Model, ck *checkpoint.Checkpoint, model, path string, stdout, stderr io.Writer) int {
+func predictRows(m *graph.Model, ck *checkpoint.Checkpoint, model, path string, comma rune, stdout, stderr io.Writer) int {
 	enc, err := encoderOf(ck)
 	if err == nil {
 		err = fitsEncoder(m, enc)
@@ -27,7 +27,7 @@ func predictRows(m *graph.Model, ck *checkpoint.Checkpoint, model, path string, 
 		fmt.Fprintf(stderr, "predict: %s: %v\n", model, err)
 		return 1
 	}
-	t, err := tabular.Read(path)
+	t, err := tabular.ReadDelimited(path, comma)
 	if err != nil {
 		fmt.Fprintf(stderr, "predict: %v\n", err)
 		return 1

@@ -131,3 +131,30 @@ func TestPredictRows(t *testing.T) {
 		t.Errorf("-csv and images together: exit %d, want 2", code)
 	}
 }
+
+// TestPredictRowsDelimiter reads tab-separated rows with -delimiter tab,
+// and refuses a delimiter without -csv or one encoding/csv cannot use.
+func TestPredictRowsDelimiter(t *testing.T) {
+	dir := t.TempDir()
+	trainCSV := filepath.Join(dir, "train.csv")
+	writeCSV(t, trainCSV, 300)
+	ckpt := tabularModel(t, trainCSV)
+	rows := filepath.Join(dir, "rows.tsv")
+	os.WriteFile(rows, []byte("colour\tx\nred\t1.9\nblue\t0.1\n"), 0o644)
+	var out, errb bytes.Buffer
+	if code := run([]string{"-model", ckpt, "-csv", rows, "-delimiter", "tab"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[1], "1,big,") || !strings.HasPrefix(lines[2], "2,small,") {
+		t.Errorf("output:\n%s", out.String())
+	}
+	for _, args := range [][]string{
+		{"-model", ckpt, "-delimiter", ";", "digit.png"},
+		{"-model", ckpt, "-csv", rows, "-delimiter", "\n"},
+	} {
+		if code := run(args, &out, &errb); code != 2 {
+			t.Errorf("%v: exit %d, want 2", args, code)
+		}
+	}
+}

@@ -90,6 +90,35 @@ func TestCSVRegression(t *testing.T) {
 	}
 }
 
+// TestCSVDelimiter: the same table separated by semicolons, with
+// -delimiter ";", trains to the same result as the commas (and -eval
+// reads it the same way); without -delimiter its one column is refused.
+func TestCSVDelimiter(t *testing.T) {
+	comma := writeTable(t, 120)
+	b, err := os.ReadFile(comma)
+	if err != nil {
+		t.Fatal(err)
+	}
+	semi := filepath.Join(t.TempDir(), "semi.csv")
+	if err := os.WriteFile(semi, bytes.ReplaceAll(b, []byte(","), []byte(";")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"-target", "value", "-hidden", "", "-epochs", "20", "-quiet"}
+	want := runOK(t, append(args, "-csv", comma, "-out", t.TempDir())...)
+	dir := t.TempDir()
+	got := runOK(t, append(args, "-csv", semi, "-delimiter", ";", "-out", dir)...)
+	if got != want {
+		t.Errorf("semicolons: %q, commas: %q", got, want)
+	}
+	if ev := runOK(t, "-eval", filepath.Join(dir, "last.safetensors"), "-csv", semi, "-delimiter", ";", "-out", t.TempDir()); !strings.HasPrefix(ev, "test mse: ") {
+		t.Errorf("-eval with -delimiter: %q", ev)
+	}
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), append(args, "-csv", semi, "-out", t.TempDir()), &out, &errb); code == 0 || !strings.Contains(errb.String(), "value") {
+		t.Errorf("semicolons read as commas: exit %d: %s", code, errb.String())
+	}
+}
+
 // TestCSVResumeIsExact: 3 epochs and a resume to 6 are the 6 straight.
 func TestCSVResumeIsExact(t *testing.T) {
 	csv := writeTable(t, 200)
@@ -124,6 +153,9 @@ func TestFlagsAModeDoesNotUse(t *testing.T) {
 		{"-eval", "x.safetensors", "-dot", "g.dot"},
 		{"-resume", "x.safetensors", "-hidden", "8"},
 		{"-csv", csv, "-target", "class", "-task", "guess"},
+		{"-csv", csv, "-target", "class", "-delimiter", ";;"},
+		{"-csv", csv, "-target", "class", "-delimiter", `"`},
+		{"-delimiter", ";"}, // an MNIST run reads no CSV
 	} {
 		var out, errb bytes.Buffer
 		if code := run(context.Background(), args, &out, &errb); code != 2 || errb.Len() == 0 {

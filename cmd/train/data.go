@@ -95,7 +95,7 @@ func prepareMNIST(ctx context.Context, o Options, stderr io.Writer) (*data, erro
 // validation rows, fits the encoder on the training rows alone, and encodes
 // every set with it.
 func prepareTabular(ctx context.Context, o *Options, saved *tabular.Encoder, stderr io.Writer) (*data, error) {
-	t, err := tabular.Read(o.CSV)
+	t, err := tabular.ReadDelimited(o.CSV, o.comma())
 	if err != nil {
 		return nil, err
 	}
@@ -132,7 +132,7 @@ func prepareTabular(ctx context.Context, o *Options, saved *tabular.Encoder, std
 	}
 	testTable := t
 	if o.TestCSV != "" {
-		if testTable, err = tabular.Read(o.TestCSV); err != nil {
+		if testTable, err = tabular.ReadDelimited(o.TestCSV, o.comma()); err != nil {
 			return nil, err
 		}
 		testRows = allRows(testTable.Len())

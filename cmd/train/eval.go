@@ -118,8 +118,8 @@ func torchModel(o Options) (*graph.Model, *tabular.Encoder, error) {
 // classifier, once m has been found to fit them.
 func evalData(ctx context.Context, o Options, m *graph.Model, enc *tabular.Encoder) (datasets.Source, []string, error) {
 	if enc == nil {
-		if o.CSV != "" || o.TestCSV != "" {
-			return nil, nil, usageError{errors.Errorf("%s is an MNIST model; -csv and -test-csv are for tabular ones", o.Eval)}
+		if o.CSV != "" || o.TestCSV != "" || o.Delimiter != "" {
+			return nil, nil, usageError{errors.Errorf("%s is an MNIST model; -csv, -test-csv and -delimiter are for tabular ones", o.Eval)}
 		}
 		if len(m.Arch.Inputs) != 1 || m.InSize(0) != mnist.Pixels || m.OutSize() != mnist.Classes {
 			return nil, nil, errors.Errorf("%s takes %s and outputs %s: an MNIST model takes one 28×28 image (784 values) and outputs 10 class scores",
@@ -146,7 +146,11 @@ func evalData(ctx context.Context, o Options, m *graph.Model, enc *tabular.Encod
 	if path == "" {
 		return nil, nil, usageError{errors.Errorf("%s is a tabular model: say the rows to evaluate on with -csv FILE", o.Eval)}
 	}
-	t, err := tabular.Read(path)
+	comma, err := tabular.ParseDelimiter(o.Delimiter)
+	if err != nil {
+		return nil, nil, usageError{err}
+	}
+	t, err := tabular.ReadDelimited(path, comma)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -165,7 +165,7 @@ func dispatch(ctx context.Context, o Options, set map[string]bool, stdout, stder
 	}
 	switch {
 	case o.Eval != "":
-		if err := refuseNumbers(set, "-eval", "the checkpoint says how it was trained", "model", "csv", "test-csv"); err != nil {
+		if err := refuseNumbers(set, "-eval", "the checkpoint says how it was trained", "model", "csv", "test-csv", "delimiter"); err != nil {
 			return err
 		}
 		if set["dot"] {

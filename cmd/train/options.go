@@ -10,6 +10,7 @@ import (
 	"github.com/pkg/errors"
 
 	"github.com/tapestry-ml/tapestry/blas"
+	"github.com/tapestry-ml/tapestry/datasets/tabular"
 	"github.com/tapestry-ml/tapestry/models"
 	"github.com/tapestry-ml/tapestry/optim"
 	"github.com/tapestry-ml/tapestry/train"
@@ -88,6 +89,15 @@ type Numbers struct {
 	ValFraction float64 `json:"val_fraction,omitempty"`
 	// Dropout is the rate of a dropout after each hidden layer; 0 is none.
 	Dropout float64 `json:"dropout,omitempty"`
+	// Delimiter separates the fields of CSV and TestCSV: one character,
+	// or "tab"; "" is a comma (tabular.ParseDelimiter).
+	Delimiter string `json:"csv_delimiter,omitempty"`
+}
+
+// comma is the rune Delimiter says; Validate has checked it.
+func (n Numbers) comma() rune {
+	r, _ := tabular.ParseDelimiter(n.Delimiter)
+	return r
 }
 
 // tabular reports whether the settings are a tabular run's.
@@ -172,6 +182,7 @@ func (n *Numbers) flags(fs *flag.FlagSet) {
 	})
 	fs.Float64Var(&n.ValFraction, "val-fraction", n.ValFraction, "part of the training rows held out for validation, for -csv")
 	fs.Float64Var(&n.Dropout, "dropout", n.Dropout, "rate of a dropout after each hidden layer, for -csv")
+	fs.StringVar(&n.Delimiter, "delimiter", n.Delimiter, "field separator of the -csv and -test-csv files: one character, or tab (default ,)")
 }
 
 // flags declares the flags of the I/O settings, bound to o's fields.
@@ -275,6 +286,9 @@ func (n Numbers) validateTabular() error {
 	case n.Patience > 0 && n.ValFraction == 0:
 		return errors.New("-patience needs validation rows (-val-fraction > 0)")
 	}
+	if _, err := tabular.ParseDelimiter(n.Delimiter); err != nil {
+		return err
+	}
 	for i, h := range n.Hidden {
 		if h < 1 {
 			return errors.Errorf("hidden layer %d has size %d, must be at least 1", i+1, h)
@@ -284,8 +298,8 @@ func (n Numbers) validateTabular() error {
 }
 
 func (n Numbers) validateMNIST() error {
-	if n.Target != "" || n.Task != "" || n.TestCSV != "" || n.Hidden != nil || n.ValFraction != 0 || n.Dropout != 0 {
-		return errors.New("-target, -task, -test-csv, -hidden, -val-fraction and -dropout are for -csv runs")
+	if n.Target != "" || n.Task != "" || n.TestCSV != "" || n.Hidden != nil || n.ValFraction != 0 || n.Dropout != 0 || n.Delimiter != "" {
+		return errors.New("-target, -task, -test-csv, -hidden, -val-fraction, -dropout and -delimiter are for -csv runs")
 	}
 	if n.Patience > 0 && n.Val == 0 {
 		return errors.New("-patience needs a validation set (-val > 0)")

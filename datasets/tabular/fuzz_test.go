@@ -25,7 +25,7 @@ func FuzzParse(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		tab, err := parse(bytes.NewReader(data), "fuzz.csv", 1<<16)
+		tab, err := parse(bytes.NewReader(data), "fuzz.csv", 1<<16, ',')
 		if err != nil {
 			if tab != nil {
 				t.Fatal("a table with an error")

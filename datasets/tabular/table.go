@@ -2,6 +2,7 @@ package tabular
 
 import (
 	"encoding/csv"
+	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -34,7 +35,16 @@ type Table struct {
 // Read reads the CSV file at path (see Parse). It refuses a path that is not
 // a regular file, without blocking on a FIFO, and a file of more than
 // MaxBytes.
-func Read(path string) (*Table, error) {
+func Read(path string) (*Table, error) { return ReadDelimited(path, ',') }
+
+// ReadDelimited is Read with fields separated by comma instead of commas:
+// '\t' for tab-separated files, ';' for the CSV files spreadsheets write
+// where the decimal separator is a comma (the numbers must still use a
+// point). comma may not be a quote, a line break or an invalid rune.
+func ReadDelimited(path string, comma rune) (*Table, error) {
+	if err := checkComma(comma); err != nil {
+		return nil, errors.Wrapf(err, "reading %s", path)
+	}
 	f, info, err := fileio.Open(path)
 	if err != nil {
 		return nil, err
@@ -43,7 +53,7 @@ func Read(path string) (*Table, error) {
 	if info.Size() > MaxBytes {
 		return nil, errors.Errorf("reading %s: %d bytes, more than the %d a table may have", path, info.Size(), MaxBytes)
 	}
-	return parse(f, path, MaxBytes)
+	return parse(f, path, MaxBytes, comma)
 }
 
 // Parse reads a CSV table from r, named name in errors: a header row of
@@ -53,7 +63,40 @@ func Read(path string) (*Table, error) {
 // an encoder's vocabulary survives JSON); a byte order mark is dropped. Errors say "name:line: ..." with lines counted from 1 as an
 // editor shows them. At most MaxBytes are read.
 func Parse(r io.Reader, name string) (*Table, error) {
-	return parse(r, name, MaxBytes)
+	return parse(r, name, MaxBytes, ',')
+}
+
+// ParseDelimited is Parse with fields separated by comma (see
+// ReadDelimited).
+func ParseDelimited(r io.Reader, name string, comma rune) (*Table, error) {
+	if err := checkComma(comma); err != nil {
+		return nil, errors.Wrapf(err, "reading %s", name)
+	}
+	return parse(r, name, MaxBytes, comma)
+}
+
+// ParseDelimiter reads a delimiter as a command line gives it: one
+// character, or "tab" (a tab is awkward to type in a shell); "" is a comma.
+func ParseDelimiter(s string) (rune, error) {
+	switch s {
+	case "":
+		return ',', nil
+	case "tab", `\t`:
+		return '\t', nil
+	}
+	r, size := utf8.DecodeRuneInString(s)
+	if size != len(s) {
+		return 0, errors.Errorf("delimiter %.20q: want one character, or tab", s)
+	}
+	return r, checkComma(r)
+}
+
+// checkComma refuses what encoding/csv cannot separate fields with.
+func checkComma(comma rune) error {
+	if comma == '"' || comma == '\r' || comma == '\n' || comma == utf8.RuneError || !utf8.ValidRune(comma) {
+		return errors.Errorf("the delimiter %q cannot separate fields (a quote, a line break or an invalid character)", comma)
+	}
+	return nil
 }
 
 // errTooLarge ends reading when a file holds more than the bytes allowed.
@@ -82,8 +125,9 @@ func (l *limitReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func parse(r io.Reader, name string, limit int64) (*Table, error) {
+func parse(r io.Reader, name string, limit int64, comma rune) (*Table, error) {
 	cr := csv.NewReader(&limitReader{r: r, left: limit})
+	cr.Comma = comma
 	cr.FieldsPerRecord = -1 // counted here, for an error that names the column
 	header, err := cr.Read()
 	if err == io.EOF {
@@ -214,7 +258,16 @@ func (t *Table) Column(name string) (int, error) {
 	if i, ok := t.index[name]; ok {
 		return i, nil
 	}
-	return -1, errors.Errorf("%s has no column %s; its columns: %s", t.name, quote(name), quoteAll(t.header))
+	hint := ""
+	if len(t.header) == 1 {
+		for _, sep := range []string{";", "\t", "|"} {
+			if strings.Contains(t.header[0], sep) {
+				hint = fmt.Sprintf(" (one column: are its fields separated by %q? read it with that delimiter)", sep)
+				break
+			}
+		}
+	}
+	return -1, errors.Errorf("%s has no column %s; its columns: %s%s", t.name, quote(name), quoteAll(t.header), hint)
 }
 
 // Fields returns row as a map from column name to cell, as EncodeRow takes.

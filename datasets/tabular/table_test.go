@@ -128,9 +128,73 @@ func TestReadRefusesWhatIsNotARegularFile(t *testing.T) {
 
 func TestParseStopsAtTheLimit(t *testing.T) {
 	content := "a,b\n" + strings.Repeat("1,2\n", 100)
-	if _, err := parse(strings.NewReader(content), "big.csv", int64(len(content))); err != nil {
+	if _, err := parse(strings.NewReader(content), "big.csv", int64(len(content)), ','); err != nil {
 		t.Fatalf("a file of exactly the limit: %v", err)
 	}
-	_, err := parse(strings.NewReader(content), "big.csv", int64(len(content))-1)
+	_, err := parse(strings.NewReader(content), "big.csv", int64(len(content))-1, ',')
 	wantError(t, err, "reading big.csv: more than the 403 bytes a table may have")
+}
+
+// TestReadDelimited reads a semicolon- and a tab-separated file as the
+// comma-separated one, and refuses delimiters encoding/csv cannot use.
+func TestReadDelimited(t *testing.T) {
+	want := read(t, "a,b,name\n1.5,2,x\n3,\"4;5\",y\n")
+	for _, c := range []struct {
+		comma   rune
+		content string
+	}{
+		{';', "a;b;name\n1.5;2;x\n3;\"4;5\";y\n"},
+		{'\t', "a\tb\tname\n1.5\t2\tx\n3\t4;5\ty\n"},
+	} {
+		got, err := ReadDelimited(writeCSV(t, c.content), c.comma)
+		if err != nil {
+			t.Fatalf("%q: %v", c.comma, err)
+		}
+		if !slices.Equal(got.Columns(), want.Columns()) || got.Len() != want.Len() {
+			t.Fatalf("%q: columns %v, %d rows; want %v, %d", c.comma, got.Columns(), got.Len(), want.Columns(), want.Len())
+		}
+		for r := range want.Len() {
+			for col := range want.Columns() {
+				if got.Cell(r, col) != want.Cell(r, col) {
+					t.Errorf("%q: cell (%d, %d) = %q, want %q", c.comma, r, col, got.Cell(r, col), want.Cell(r, col))
+				}
+			}
+		}
+	}
+	path := writeCSV(t, "a,b\n1,2\n")
+	for _, bad := range []rune{'"', '\n', '\r', 0xFFFD, -1} {
+		if _, err := ReadDelimited(path, bad); err == nil || !strings.Contains(err.Error(), "cannot separate fields") || !strings.Contains(err.Error(), path) {
+			t.Errorf("delimiter %q: %v", bad, err)
+		}
+	}
+	if _, err := ParseDelimited(strings.NewReader("a\n1\n"), "x.csv", '\n'); err == nil || !strings.Contains(err.Error(), "x.csv") {
+		t.Errorf("ParseDelimited with a line break: %v", err)
+	}
+}
+
+func TestParseDelimiter(t *testing.T) {
+	for in, want := range map[string]rune{"": ',', ",": ',', ";": ';', "tab": '\t', `\t`: '\t', "\t": '\t', "|": '|', "§": '§'} {
+		if got, err := ParseDelimiter(in); err != nil || got != want {
+			t.Errorf("ParseDelimiter(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{";;", "ab", `"`, "\n", "\xff"} {
+		if _, err := ParseDelimiter(bad); err == nil {
+			t.Errorf("ParseDelimiter(%q): no error", bad)
+		}
+	}
+}
+
+// TestColumnHintsAtTheDelimiter: a file of one column whose name holds a
+// semicolon was most likely read with the wrong delimiter; the error says so.
+func TestColumnHintsAtTheDelimiter(t *testing.T) {
+	tab := read(t, "x;y;value\n1;2;3\n")
+	_, err := tab.Column("value")
+	if err == nil || !strings.Contains(err.Error(), `separated by ";"`) {
+		t.Errorf("Column: %v", err)
+	}
+	_, err = read(t, "x,y\n1,2\n").Column("value")
+	if err == nil || strings.Contains(err.Error(), "separated by") {
+		t.Errorf("Column of a comma file: %v", err)
+	}
 }
