@@ -159,12 +159,15 @@ func evalData(ctx context.Context, o Options, m *graph.Model, enc *tabular.Encod
 }
 
 // evalValues bounds the values an evaluation's programs hold at once:
-// 2^28, a gigabyte of float32. A checkpoint may ask for up to
+// 2^27, half a gigabyte of float32. A checkpoint may ask for up to
 // checkpoint.MaxActivations per example; the batch shrinks so that a large
-// one cannot multiply that by a thousand. Every preset evaluates MNIST's
-// 10,000 test images in batches of 1000 within it (the cnn preset's
-// program needs 1.5·10^8).
-const evalValues = 1 << 28
+// one cannot multiply that by a thousand. (At 2^28 a crafted 1×1
+// convolution padded by 1024, 6·10^6 values an example, made -eval of 42
+// rows allocate one 1 GiB output on top of 1.2 GiB in use.) The mlp and
+// lenet5 presets evaluate MNIST's test images in batches of 1000 within
+// it; the cnn preset, whose program needs 1.5·10^8 values at 1000, in
+// batches of about 850, with the same results.
+const evalValues = 1 << 27
 
 // evalBatch is the largest batch of at most want examples whose programs,
 // for n examples, hold at most evalValues: train.Evaluate runs a last,

@@ -31,9 +31,9 @@ var (
 const hostileSample = 3
 
 // hostileBudget is the address space the child running the trials may map
-// beyond its start: 2 GiB, as -eval may build a program of up to
-// evalValues (2^28 values, 1 GiB of float32) for an architecture crafted to
-// be costly, on top of the test binary and the data.
+// beyond its start: 2 GiB, as -eval may build programs of up to evalValues
+// (2^27 values, 512 MiB of float32) for an architecture crafted to be
+// costly, on top of the test binary, the data and the Go heap's headroom.
 const hostileBudget = 2 * memlimit.Budget
 
 // Environment of the child: where the fixtures and the trials' files are.
