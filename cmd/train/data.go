@@ -99,6 +99,11 @@ func prepareTabular(ctx context.Context, o *Options, saved *tabular.Encoder, std
 	if err != nil {
 		return nil, err
 	}
+	// The target first, before cross-validation would fail on it in every
+	// fold.
+	if _, err := t.Column(o.Target); err != nil {
+		return nil, errors.Wrap(err, "the target")
+	}
 	rows, testRows, err := splitRows(t.Len(), 0.2, o.TestCSV == "", o.Seed, streamTestRows)
 	if err != nil {
 		return nil, errors.Wrapf(err, "holding out test rows of %s", o.CSV)
