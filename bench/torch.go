@@ -121,50 +121,55 @@ func (t torchPeer) available(ctx context.Context) error {
 	return nil
 }
 
-// run trains model for maxBatches batches of one epoch, without testing, and
-// returns the epoch line and the setup line the peer prints on stderr.
-func (t torchPeer) run(ctx context.Context, model string, batch, threads, maxBatches int) (torchEpoch, string, error) {
-	args := []string{t.script, "--model", model, "--batch", strconv.Itoa(batch),
-		"--threads", strconv.Itoa(threads), "--max-batches", strconv.Itoa(maxBatches),
-		"--epochs", "1", "--no-test"}
+// exec runs the peer script with args (and --data, if set) and returns
+// what it printed and its command line for errors; a failed run's error
+// quotes the last line of its stderr.
+func (t torchPeer) exec(ctx context.Context, args ...string) (stdout, stderr []byte, cmdline string, err error) {
+	args = append([]string{t.script}, args...)
 	if t.data != "" {
 		args = append(args, "--data", t.data)
 	}
+	cmdline = t.python + " " + strings.Join(args, " ")
 	cmd := exec.CommandContext(ctx, t.python, args...)
 	cmd.Env = t.env()
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {
-		return torchEpoch{}, "", errors.Errorf("%s %s: %v: %s", t.python, strings.Join(args, " "), err, lastLine(stderr.Bytes()))
+		return nil, nil, cmdline, errors.Errorf("%s: %v: %s", cmdline, err, lastLine(errb.Bytes()))
 	}
-	e, err := parseTorchEpoch(stdout.Bytes())
+	return out.Bytes(), errb.Bytes(), cmdline, nil
+}
+
+// run trains model for maxBatches batches of one epoch, without testing, and
+// returns the epoch line and the setup line the peer prints on stderr.
+func (t torchPeer) run(ctx context.Context, model string, batch, threads, maxBatches int) (torchEpoch, string, error) {
+	stdout, stderr, cmdline, err := t.exec(ctx, "--model", model, "--batch", strconv.Itoa(batch),
+		"--threads", strconv.Itoa(threads), "--max-batches", strconv.Itoa(maxBatches),
+		"--epochs", "1", "--no-test")
 	if err != nil {
-		return e, "", errors.Wrapf(err, "%s %s", t.python, strings.Join(args, " "))
+		return torchEpoch{}, "", err
+	}
+	e, err := parseTorchEpoch(stdout)
+	if err != nil {
+		return e, "", errors.Wrap(err, cmdline)
 	}
 	if e.Samples != batch*maxBatches {
 		return e, "", errors.Errorf("the PyTorch peer trained on %d samples, want %d batches of %d", e.Samples, maxBatches, batch)
 	}
-	return e, setupLine(stderr.Bytes()), nil
+	return e, setupLine(stderr), nil
 }
 
 // infer times calls predictions of model on batch test images at a time,
 // after warmup untimed ones, and returns the peer's inference line.
 func (t torchPeer) infer(ctx context.Context, model string, batch, threads, calls, warmup int) (torchInfer, error) {
-	args := []string{t.script, "--model", model, "--infer", "--batch", strconv.Itoa(batch),
-		"--threads", strconv.Itoa(threads), "--calls", strconv.Itoa(calls), "--warmup-calls", strconv.Itoa(warmup)}
-	if t.data != "" {
-		args = append(args, "--data", t.data)
-	}
-	cmd := exec.CommandContext(ctx, t.python, args...)
-	cmd.Env = t.env()
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		return torchInfer{}, errors.Errorf("%s %s: %v: %s", t.python, strings.Join(args, " "), err, lastLine(stderr.Bytes()))
-	}
-	r, err := parseTorchInfer(stdout.Bytes())
+	stdout, _, cmdline, err := t.exec(ctx, "--model", model, "--infer", "--batch", strconv.Itoa(batch),
+		"--threads", strconv.Itoa(threads), "--calls", strconv.Itoa(calls), "--warmup-calls", strconv.Itoa(warmup))
 	if err != nil {
-		return r, errors.Wrapf(err, "%s %s", t.python, strings.Join(args, " "))
+		return torchInfer{}, err
+	}
+	r, err := parseTorchInfer(stdout)
+	if err != nil {
+		return r, errors.Wrap(err, cmdline)
 	}
 	if r.Batch != batch || r.Calls != calls {
 		return r, errors.Errorf("the PyTorch peer ran %d calls of batch %d, want %d of %d", r.Calls, r.Batch, calls, batch)
@@ -234,23 +239,16 @@ func clip(b []byte) string {
 // its outputs on the first batch test images: logits for mlp, the
 // log-probabilities of its log_softmax for cnn.
 func (t torchPeer) outputs(ctx context.Context, model, weights string, batch int) ([][]float64, error) {
-	args := []string{t.script, "--model", model, "--logits", weights, "--batch", strconv.Itoa(batch), "--threads", "1"}
-	if t.data != "" {
-		args = append(args, "--data", t.data)
-	}
-	cmd := exec.CommandContext(ctx, t.python, args...)
-	cmd.Env = t.env()
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		return nil, errors.Errorf("%s %s: %v: %s", t.python, strings.Join(args, " "), err, lastLine(stderr.Bytes()))
+	stdout, _, cmdline, err := t.exec(ctx, "--model", model, "--logits", weights, "--batch", strconv.Itoa(batch), "--threads", "1")
+	if err != nil {
+		return nil, err
 	}
 	var r struct {
 		Batch   int         `json:"batch"`
 		Outputs [][]float64 `json:"outputs"`
 	}
-	if err := json.Unmarshal([]byte(lastLine(stdout.Bytes())), &r); err != nil {
-		return nil, errors.Wrapf(err, "reading the PyTorch peer's outputs (stdout: %q)", clip(stdout.Bytes()))
+	if err := json.Unmarshal([]byte(lastLine(stdout)), &r); err != nil {
+		return nil, errors.Wrapf(err, "%s: reading the PyTorch peer's outputs (stdout: %q)", cmdline, clip(stdout))
 	}
 	if r.Batch != batch || len(r.Outputs) != batch {
 		return nil, errors.Errorf("the PyTorch peer printed %d rows of outputs, want %d", len(r.Outputs), batch)
