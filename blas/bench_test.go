@@ -47,6 +47,32 @@ func BenchmarkSgemmPackedPredict784x512(b *testing.B) {
 	sgemmBench(b, ours, nt, nt, 1, 512, 784)
 }
 
+// The three products of the default MLP's forward pass in a row, as a
+// prediction runs them (their 2.7 MB of weights are more than one core's
+// L2): one example and 256, the products alone, without the graph.
+func BenchmarkSgemmMLPForward1(b *testing.B)   { mlpForwardBench(b, 1) }
+func BenchmarkSgemmMLPForward256(b *testing.B) { mlpForwardBench(b, 256) }
+
+func mlpForwardBench(b *testing.B, m int) {
+	r := rand.New(rand.NewPCG(1, 1))
+	mk := func(n int) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = r.Float32()
+		}
+		return v
+	}
+	x, w1, w2, w3 := mk(m*784), mk(784*512), mk(512*512), mk(512*10)
+	h1, h2, out := mk(m*512), mk(m*512), mk(m*10)
+	b.ReportAllocs()
+	for b.Loop() {
+		ours.Sgemm(nt, nt, m, 512, 784, 1, x, 784, w1, 512, 0, h1, 512)
+		ours.Sgemm(nt, nt, m, 512, 512, 1, h1, 512, w2, 512, 0, h2, 512)
+		ours.Sgemm(nt, nt, m, 10, 512, 1, h2, 512, w3, 10, 0, out, 10)
+	}
+	b.ReportMetric(2*float64(m)*(784*512+512*512+512*10)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
 // The im2col products of a small MNIST convnet at batch 64: a 3×3 conv of 1
 // channel to 32 on 28×28, one of 32 channels to 64 on 26×26, and the dense
 // layer on the flattened 64×12×12 features.
