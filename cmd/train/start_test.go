@@ -203,7 +203,7 @@ func TestNonRegularFilesFailFast(t *testing.T) {
 // phase of start-up made slow (TAPESTRY_TRAIN_SLOW: the phase's first
 // words, or "" for none), and returns it once the child says the phase
 // waitFor has begun.
-func startChild(t *testing.T, args []string, slow, waitFor string) (*exec.Cmd, *bytes.Buffer) {
+func startChild(t *testing.T, args []string, slow, waitFor string) *child {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperMain$")
 	cmd.Env = append(os.Environ(), "TAPESTRY_TRAIN_MAIN="+strings.Join(args, " "), "TAPESTRY_TRAIN_SLOW="+slow)
@@ -214,9 +214,10 @@ func startChild(t *testing.T, args []string, slow, waitFor string) (*exec.Cmd, *
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	var rest bytes.Buffer
+	c := &child{cmd: cmd, eof: make(chan struct{})}
 	began := make(chan bool, 1)
 	go func() {
+		defer close(c.eof)
 		sc := bufio.NewScanner(stderr)
 		seen := false
 		for sc.Scan() {
@@ -224,7 +225,7 @@ func startChild(t *testing.T, args []string, slow, waitFor string) (*exec.Cmd, *
 				seen = true
 				began <- true
 			}
-			rest.WriteString(sc.Text() + "\n")
+			c.stderr.WriteString(sc.Text() + "\n")
 		}
 		if !seen {
 			began <- false
@@ -233,35 +234,47 @@ func startChild(t *testing.T, args []string, slow, waitFor string) (*exec.Cmd, *
 	select {
 	case ok := <-began:
 		if !ok {
+			<-c.eof
 			cmd.Wait()
-			t.Fatalf("the child ended before %q began:\n%s", waitFor, rest.String())
+			t.Fatalf("the child ended before %q began:\n%s", waitFor, c.stderr.String())
 		}
 	case <-time.After(60 * time.Second):
 		cmd.Process.Kill()
 		t.Fatalf("%q did not begin in 60s", waitFor)
 	}
-	return cmd, &rest
+	return c
+}
+
+// child is a command started by startChild. Its stderr is read to the end
+// (eof closed) before cmd.Wait is called: Wait closes the pipe, and a Wait
+// that wins the race loses the child's last lines, which are the ones the
+// test asserts (os/exec: "it is incorrect to call Wait before all reads
+// from the pipe have completed").
+type child struct {
+	cmd    *exec.Cmd
+	stderr bytes.Buffer // complete only once eof is closed
+	eof    chan struct{}
 }
 
 // waitSignalled sends sig and waits for the child: it must exit with
 // status 130 within a few seconds.
-func waitSignalled(t *testing.T, cmd *exec.Cmd, sig os.Signal) {
+func waitSignalled(t *testing.T, c *child, sig os.Signal) {
 	t.Helper()
 	began := time.Now()
-	if err := cmd.Process.Signal(sig); err != nil {
+	if err := c.cmd.Process.Signal(sig); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
 	select {
-	case err := <-done:
-		var exit *exec.ExitError
-		if !errors.As(err, &exit) || exit.ExitCode() != 130 {
-			t.Errorf("exit %v, want status 130", err)
-		}
+	case <-c.eof:
 	case <-time.After(10 * time.Second):
-		cmd.Process.Kill()
+		c.cmd.Process.Kill()
+		<-c.eof
+		c.cmd.Wait()
 		t.Fatalf("still running 10s after %v", sig)
+	}
+	var exit *exec.ExitError
+	if err := c.cmd.Wait(); !errors.As(err, &exit) || exit.ExitCode() != 130 {
+		t.Errorf("exit %v, want status 130", err)
 	}
 	if took := time.Since(began); took > 3*time.Second {
 		t.Errorf("took %v to exit after %v", took, sig)
@@ -300,13 +313,13 @@ func TestSignalsDuringStartUp(t *testing.T) {
 			if waitFor == "" {
 				waitFor = "reading the data"
 			}
-			cmd, stderr := startChild(t, c.args, c.slow, waitFor)
+			ch := startChild(t, c.args, c.slow, waitFor)
 			if c.slow == "" {
 				time.Sleep(500 * time.Millisecond) // well into the cross-validation
 			}
-			waitSignalled(t, cmd, c.sig)
-			if !strings.Contains(stderr.String(), c.want) {
-				t.Errorf("stderr %q, want %q", stderr.String(), c.want)
+			waitSignalled(t, ch, c.sig)
+			if !strings.Contains(ch.stderr.String(), c.want) {
+				t.Errorf("stderr %q, want %q", ch.stderr.String(), c.want)
 			}
 			if c.watch != "" && strings.Join(listDir(t, c.watch), " ") != strings.Join(before, " ") {
 				t.Errorf("the run folder went from %v to %v", before, listDir(t, c.watch))
