@@ -276,7 +276,7 @@ func waitSignalled(t *testing.T, c *child, sig os.Signal) {
 	if err := c.cmd.Wait(); !errors.As(err, &exit) || exit.ExitCode() != 130 {
 		t.Errorf("exit %v, want status 130", err)
 	}
-	if took := time.Since(began); took > 3*time.Second {
+	if took := time.Since(began); took > 5*time.Second { // generous: CI machines are shared
 		t.Errorf("took %v to exit after %v", took, sig)
 	}
 }

@@ -159,7 +159,7 @@ func TestLibraryLoadPath(t *testing.T) {
 				t.Errorf("%s: accepted (got to %s)", name, stage)
 			case err != nil && (!strings.Contains(err.Error(), path) || len(err.Error()) > 1000):
 				t.Errorf("%s: %s error of %d bytes, not naming the file or too long: %.400s", name, stage, len(err.Error()), err.Error())
-			case took > 2*time.Second:
+			case took > 10*time.Second: // a hang, not a slow load: CI machines are shared and -race is slow
 				t.Errorf("%s: took %v", name, took)
 			}
 			if limit := 32*uint64(len(c.Data)) + 64<<20; alloc > limit {
