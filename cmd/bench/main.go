@@ -7,6 +7,7 @@
 //	go run ./cmd/bench -workloads mlp -repeat 5 -steps 50 -compare-torch
 //	go run ./cmd/bench -workloads mlp-infer-1,mlp-serve-8 -calls 2000
 //	go run ./cmd/bench -workloads mlp,cnn -procs 1,2 -json
+//	go run ./cmd/bench -stalls 2m                       # the machine's own stalls, the floor of every latency tail
 //
 // Exit status: 2 for bad flags or settings, 130 when interrupted, 1 for any
 // other failure.
@@ -14,6 +15,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -21,6 +23,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/pkg/errors"
 
@@ -51,6 +54,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	torch := fs.Bool("compare-torch", false, "also run the PyTorch peer on each workload, alternating repeats (needs python3-torch)")
 	torchScript := fs.String("torch-script", "", "path of the PyTorch peer script (default: bench/peers/torch_mnist.py in the module root)")
 	python := fs.String("python", "", "Python interpreter of the peer (default /usr/bin/python3)")
+	stalls := fs.Duration("stalls", 0, "measure only how long the machine stops a thread that never blocks, spinning on every processor for this long at each -procs value (the floor under every latency tail)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -66,6 +70,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *steps < 1 || *repeat < 1 || *calls < 0 {
 		fmt.Fprintf(stderr, "bench: -steps %d and -repeat %d must be at least 1, -calls %d not negative\n", *steps, *repeat, *calls)
 		return 2
+	}
+	if *stalls != 0 {
+		// The meter runs no workload: a workload's flag beside it would be
+		// ignored, so it is refused.
+		var other []string
+		fs.Visit(func(f *flag.Flag) {
+			if f.Name != "stalls" && f.Name != "procs" && f.Name != "json" {
+				other = append(other, "-"+f.Name)
+			}
+		})
+		if len(other) > 0 {
+			fmt.Fprintf(stderr, "bench: -stalls measures the machine only and takes -procs and -json, not %s\n", strings.Join(other, " "))
+			return 2
+		}
+		return runStalls(ctx, *stalls, p, *jsonOut, stdout, stderr)
 	}
 	cfg := bench.Config{
 		Workloads: bench.ParseNames(*workloads), Batch: *batch, Procs: p,
@@ -83,6 +102,33 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 130
 		}
 		return 1
+	}
+	return 0
+}
+
+// runStalls is -stalls: the stall meter at each GOMAXPROCS of procs.
+func runStalls(ctx context.Context, d time.Duration, procs []int, jsonOut bool, stdout, stderr io.Writer) int {
+	if d < 0 {
+		fmt.Fprintf(stderr, "bench: -stalls %v is negative\n", d)
+		return 2
+	}
+	for _, n := range procs {
+		rep, err := bench.MeasureStalls(ctx, d, n)
+		if err != nil {
+			fmt.Fprintf(stderr, "bench: %v\n", err)
+			if errors.Is(err, context.Canceled) {
+				return 130
+			}
+			return 1
+		}
+		fmt.Fprintf(stderr, "stalls GOMAXPROCS %d over %.1f s: longest %.1f µs, %d over 1 ms, %d over 10 ms, steal %.1f%%; longest per %v window (µs): %.0f\n",
+			rep.Procs, rep.Seconds, rep.LongestUS, rep.Over1ms, rep.Over10ms, 100*rep.StealFraction, bench.StallWindow, rep.WindowLongestUS)
+		if jsonOut {
+			if err := json.NewEncoder(stdout).Encode(rep); err != nil {
+				fmt.Fprintf(stderr, "bench: %v\n", err)
+				return 1
+			}
+		}
 	}
 	return 0
 }

@@ -21,6 +21,9 @@ func TestBadFlagsExit2(t *testing.T) {
 		{"-blas", "mkl"},
 		{"-compare-torch", "-torch-script", "/nonexistent/torch_mnist.py"},
 		{"-nosuchflag"},
+		{"-stalls", "-1s"},
+		{"-stalls", "1s", "-workloads", "mlp"},
+		{"-stalls", "1s", "-compare-torch"},
 		{"extra"},
 	} {
 		var out, errb bytes.Buffer
@@ -64,5 +67,35 @@ func TestJSON(t *testing.T) {
 	}
 	if r.Workload != "mlp" || r.Batch != 32 || r.Procs != 1 || r.Steps != 2 || !(r.Rate > 0) {
 		t.Errorf("result %+v", r)
+	}
+}
+
+// TestStallsJSON runs the stall meter briefly at two GOMAXPROCS values: one
+// JSON line each, with the duration and processors asked for.
+func TestStallsJSON(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"-stalls", "300ms", "-procs", "1,2", "-json"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("%d JSON lines, want 2:\n%s", len(lines), out.String())
+	}
+	for i, line := range lines {
+		var r struct {
+			Seconds float64   `json:"seconds"`
+			Procs   int       `json:"procs"`
+			Longest float64   `json:"longest_stall_us"`
+			Windows []float64 `json:"window_longest_us"`
+		}
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatal(err)
+		}
+		if r.Procs != i+1 || r.Seconds < 0.3 || r.Seconds > 5 || len(r.Windows) != 1 || r.Longest != r.Windows[0] {
+			t.Errorf("line %d: %+v", i, r)
+		}
+	}
+	if !strings.Contains(errb.String(), "stalls GOMAXPROCS 2 over 0.3 s: longest") {
+		t.Errorf("stderr %q", errb.String())
 	}
 }
