@@ -10,7 +10,7 @@ import (
 
 // FLOPs returns the floating-point operations of one training step of arch
 // on a batch, counting only matrix multiplies and convolutions, which
-// dominate (DESIGN.md, decision 8):
+// dominate (docs/DESIGN.md, "Decisions", item 8):
 //
 //	Dense  [B, In] → [B, Out]:            3 · 2·B·In·Out
 //	Conv2D [B, In, H, W] → [B, Out, H', W']: 3 · 2·B·Out·H'·W'·In·kH·kW

@@ -2,6 +2,9 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"io"
 	"runtime"
 	"sync"
 	"time"
@@ -112,4 +115,24 @@ func spin(ctx context.Context, began, end time.Time, windows int) spinResult {
 		}
 	}
 	return r
+}
+
+// RunStalls is cmd/bench -stalls: MeasureStalls for d at each GOMAXPROCS of
+// procs, a line of text to log for each and, with jsonOut, the report as
+// one JSON line to out.
+func RunStalls(ctx context.Context, d time.Duration, procs []int, jsonOut bool, out, log io.Writer) error {
+	for _, n := range procs {
+		rep, err := MeasureStalls(ctx, d, n)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(log, "stalls GOMAXPROCS %d over %.1f s: longest %.1f µs, %d over 1 ms, %d over 10 ms, steal %.1f%%; longest per %v window (µs): %.0f\n",
+			rep.Procs, rep.Seconds, rep.LongestUS, rep.Over1ms, rep.Over10ms, 100*rep.StealFraction, StallWindow, rep.WindowLongestUS)
+		if jsonOut {
+			if err := json.NewEncoder(out).Encode(rep); err != nil {
+				return errors.Wrap(err, "stalls")
+			}
+		}
+	}
+	return nil
 }

@@ -15,7 +15,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -23,7 +22,6 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/pkg/errors"
 
@@ -84,7 +82,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "bench: -stalls measures the machine only and takes -procs and -json, not %s\n", strings.Join(other, " "))
 			return 2
 		}
-		return runStalls(ctx, *stalls, p, *jsonOut, stdout, stderr)
+		if *stalls < 0 {
+			fmt.Fprintf(stderr, "bench: -stalls %v is negative\n", *stalls)
+			return 2
+		}
+		if err := bench.RunStalls(ctx, *stalls, p, *jsonOut, stdout, stderr); err != nil {
+			fmt.Fprintf(stderr, "bench: %v\n", err)
+			if errors.Is(err, context.Canceled) {
+				return 130
+			}
+			return 1
+		}
+		return 0
 	}
 	cfg := bench.Config{
 		Workloads: bench.ParseNames(*workloads), Batch: *batch, Procs: p,
@@ -102,33 +111,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 130
 		}
 		return 1
-	}
-	return 0
-}
-
-// runStalls is -stalls: the stall meter at each GOMAXPROCS of procs.
-func runStalls(ctx context.Context, d time.Duration, procs []int, jsonOut bool, stdout, stderr io.Writer) int {
-	if d < 0 {
-		fmt.Fprintf(stderr, "bench: -stalls %v is negative\n", d)
-		return 2
-	}
-	for _, n := range procs {
-		rep, err := bench.MeasureStalls(ctx, d, n)
-		if err != nil {
-			fmt.Fprintf(stderr, "bench: %v\n", err)
-			if errors.Is(err, context.Canceled) {
-				return 130
-			}
-			return 1
-		}
-		fmt.Fprintf(stderr, "stalls GOMAXPROCS %d over %.1f s: longest %.1f µs, %d over 1 ms, %d over 10 ms, steal %.1f%%; longest per %v window (µs): %.0f\n",
-			rep.Procs, rep.Seconds, rep.LongestUS, rep.Over1ms, rep.Over10ms, 100*rep.StealFraction, bench.StallWindow, rep.WindowLongestUS)
-		if jsonOut {
-			if err := json.NewEncoder(stdout).Encode(rep); err != nil {
-				fmt.Fprintf(stderr, "bench: %v\n", err)
-				return 1
-			}
-		}
 	}
 	return 0
 }

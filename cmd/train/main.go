@@ -1,4 +1,5 @@
-// Command train trains a model on MNIST and prints its test accuracy.
+// Command train trains a model on MNIST (or on a CSV file, -csv) and prints its test
+// metric.
 //
 //	go run ./cmd/train                           # the MLP, ≥ 98%
 //	go run ./cmd/train -model cnn                # the CNN, ≥ 99.2%
@@ -19,11 +20,12 @@
 // a FIFO, a device) is refused by type without blocking. A start that fails
 // leaves the run folder as it was.
 //
-// The MNIST application lives beside this file: options.go (the settings,
-// split once into those that change the numbers and those that are only
-// I/O), run.go (the phases of a run), rundir.go (the run folder) and
-// eval.go. Everything it does goes through the library (train, checkpoint,
-// models, datasets/mnist).
+// The application lives beside this file: options.go (the settings, split
+// once into those that change the numbers and those that are only I/O),
+// run.go (the phases of a run), data.go (MNIST or a CSV file into sources),
+// select.go (choosing a tabular run's hidden layers by cross-validation),
+// rundir.go (the run folder) and eval.go. Everything it does goes through
+// the library (train, checkpoint, models, datasets/mnist, datasets/tabular).
 //
 // Exit status: 2 for bad flags or settings, 130 when interrupted, 1 for any
 // other failure.

@@ -1,5 +1,6 @@
-// Package ops holds tapestry's own Gorgonia ops — Dense, ReLU, Dropout,
-// SoftmaxCrossEntropy, Conv2D, MaxPool2D, AvgPool2D and BatchNorm — for
+// Package ops holds tapestry's own Gorgonia ops — Dense, ReLU, GELU, SiLU,
+// Softplus, Dropout, SoftmaxCrossEntropy, PointLoss (MSE, MAE, Huber and
+// sigmoid cross-entropy), Conv2D, MaxPool2D, AvgPool2D and BatchNorm — for
 // building networks from Gorgonia nodes. They replace chains of Gorgonia's
 // elementary ops that allocate their outputs at every run, and Gorgonia
 // ops that are wrong or slow (docs/GORGONIA.md): each op here owns its
