@@ -137,7 +137,9 @@ func (m Merge) Params() []ParamSpec { return branchParams(m.Branches) }
 func branchParams(bs []Layer) []ParamSpec {
 	var ps []ParamSpec
 	for _, l := range bs {
-		ps = append(ps, l.Params()...)
+		if l != nil { // OutShape reports it
+			ps = append(ps, l.Params()...)
+		}
 	}
 	return ps
 }
@@ -172,6 +174,9 @@ func joinShapes(what string, bs []Layer, ins [][]int, mode string) ([]int, error
 	}
 	var out []int
 	for i, l := range bs {
+		if l == nil {
+			return nil, errors.Errorf("%s: branch %d is nil", what, i)
+		}
 		s, err := l.OutShape(ins[i])
 		if err != nil {
 			return nil, errors.Wrapf(err, "%s branch %d", what, i)

@@ -32,8 +32,10 @@ type Builder struct {
 
 	nodes map[string]*G.Node
 	noise []noise
-	// noiseNames are the names of the noise inputs and constants, to keep
-	// them apart.
+	// noiseNames are the names of every node made through the Builder
+	// (inputs, parameters, noise inputs, constants), to keep them apart:
+	// an input named "y" would otherwise merge with the targets, and one
+	// named "fc.weight" with that parameter.
 	noiseNames map[string]bool
 	// inputs are the nodes made by Input: data, which needs no gradient.
 	inputs map[*G.Node]bool
@@ -67,7 +69,7 @@ func (b *Builder) Param(name string) (*G.Node, error) {
 	if t == nil {
 		return nil, errors.Errorf("no parameter %q in the store", name)
 	}
-	n := G.NewTensor(b.G, b.Dtype(), t.Dims(), G.WithShape(t.Shape()...), G.WithName(name), G.WithValue(t))
+	n := G.NewTensor(b.G, b.Dtype(), t.Dims(), G.WithShape(t.Shape()...), G.WithName(b.uniqueName(name)), G.WithValue(t))
 	b.nodes[name] = n
 	return n, nil
 }
@@ -87,7 +89,7 @@ func (b *Builder) ParamView(name string, shape ...int) (*G.Node, error) {
 		return nil, errors.Errorf("parameter %s: view %v does not fit shape %v", name, shape, t.Shape())
 	}
 	v := tensor.New(tensor.WithShape(shape...), tensor.WithBacking(t.Data()))
-	n := G.NewTensor(b.G, b.Dtype(), len(shape), G.WithShape(shape...), G.WithName(name), G.WithValue(v))
+	n := G.NewTensor(b.G, b.Dtype(), len(shape), G.WithShape(shape...), G.WithName(b.uniqueName(name)), G.WithValue(v))
 	b.nodes[name] = n
 	return n, nil
 }
@@ -110,7 +112,8 @@ func (b *Builder) Noise(name string, shape []int, fill func(rng *rand.Rand, t *t
 }
 
 // uniqueName returns name, or name#2, name#3, … if the graph has a node of
-// that name made by Noise or Const already.
+// that name made through the Builder already
+// (docs/GORGONIA.md#identical-nodes-merge).
 func (b *Builder) uniqueName(name string) string {
 	if b.noiseNames == nil {
 		b.noiseNames = map[string]bool{}
@@ -147,7 +150,7 @@ func (b *Builder) ParamNodes() (names []string, nodes []*G.Node) {
 func (b *Builder) Input(name string, shape []int) (*G.Node, *tensor.Dense) {
 	full := append([]int{b.Batch}, shape...)
 	t := tensor.New(tensor.Of(b.Dtype()), tensor.WithShape(full...))
-	n := G.NewTensor(b.G, b.Dtype(), len(full), G.WithShape(full...), G.WithName(name), G.WithValue(t))
+	n := G.NewTensor(b.G, b.Dtype(), len(full), G.WithShape(full...), G.WithName(b.uniqueName(name)), G.WithValue(t))
 	b.inputs[n] = true
 	return n, t
 }

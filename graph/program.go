@@ -99,6 +99,9 @@ func compile(m *Model, batch int, mode Mode, rng *rand.Rand) (*Program, error) {
 	if mode == Training && rng == nil {
 		return nil, errors.New("a training program needs a *rand.Rand for its dropout masks")
 	}
+	if mode != Infer && m.Arch.Loss == nil {
+		return nil, errors.Errorf("the %s program needs a loss, and the model's Arch.Loss is nil (NewModel fills in CrossEntropy: was it cleared after?)", mode)
+	}
 	compileMu.Lock()
 	defer compileMu.Unlock()
 	// No program of the model may run while one compiles (see compileMu).

@@ -326,3 +326,71 @@ func TestProgramsAreCollected(t *testing.T) {
 		t.Fatal("a program's graph is still live after garbage collection: compiled programs leak")
 	}
 }
+
+// TestNodeNamesNeverMerge names a model's input like the targets node ("y")
+// and like its own parameter ("fc.weight"). Gorgonia merges nodes of the
+// same name and shape (docs/GORGONIA.md#identical-nodes-merge): the input
+// "y" became the targets (the loss of y = 3x + 1 was that of the identity),
+// and the input "fc.weight" the weight (Predict(2) gave 5, not 7). With
+// w = 3 and b = 1 the loss on (2, 7) must be 0 and the prediction 7.
+func TestNodeNamesNeverMerge(t *testing.T) {
+	for _, name := range []string{"x", "y", "fc.weight", "fc.bias", "drop.mask"} {
+		arch := Arch{Net: Dense{Name: "fc", In: 1, Out: 1}, Inputs: []Input{{Name: name, Shape: []int{1}}}, Loss: MSE{}}
+		m, err := NewModel(arch, Float32, rand.New(rand.NewPCG(1, 1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.Params.Get("fc.weight").Float32s()[0] = 3
+		m.Params.Get("fc.bias").Float32s()[0] = 1
+		out, err := m.Predict([]float32{2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out[0] != 7 {
+			t.Errorf("input %q: Predict(2) = %v, want 7", name, out[0])
+		}
+		p, err := m.Eval(1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.X.Float32s()[0], p.Y.Float32s()[0] = 2, 7
+		if err := p.Run(); err != nil {
+			t.Fatal(err)
+		}
+		if loss := p.Loss(); loss != 0 {
+			t.Errorf("input %q: loss of (2, 7) = %v, want 0", name, loss)
+		}
+		m.Release(p)
+	}
+}
+
+// TestNilPartsAreErrors: a nil layer in a Sequential or a Concat, and a
+// Loss cleared after NewModel, were nil-pointer panics.
+func TestNilPartsAreErrors(t *testing.T) {
+	for _, c := range []struct {
+		arch Arch
+		want string
+	}{
+		{Arch{Net: NewSequential(Dense{Name: "fc", In: 2, Out: 2}, nil), InShape: []int{2}, Loss: MSE{}}, "layer 1 is nil"},
+		{Arch{Net: Concat{Branches: []Layer{Identity{}, nil}}, InShape: []int{2}, Loss: MSE{}}, "concat: branch 1 is nil"},
+		{Arch{Net: Merge{Branches: []Layer{nil, Identity{}}}, Inputs: []Input{{Name: "a", Shape: []int{2}}, {Name: "b", Shape: []int{2}}}, Loss: MSE{}}, "merge: branch 0 is nil"},
+	} {
+		if _, err := NewModel(c.arch, Float32, rand.New(rand.NewPCG(1, 1))); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("NewModel: %v, want an error saying %q", err, c.want)
+		}
+	}
+	m, err := NewModel(Arch{Net: Dense{Name: "fc", In: 2, Out: 1}, InShape: []int{2}, Loss: MSE{}}, Float32, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Arch.Loss = nil
+	if _, err := m.Train(4, rand.New(rand.NewPCG(1, 2))); err == nil || !strings.Contains(err.Error(), "Arch.Loss is nil") {
+		t.Errorf("Train with no loss: %v", err)
+	}
+	if _, err := m.Eval(4); err == nil || !strings.Contains(err.Error(), "Arch.Loss is nil") {
+		t.Errorf("Eval with no loss: %v", err)
+	}
+	if _, err := m.Predict([]float32{1, 2}); err != nil {
+		t.Errorf("Predict needs no loss: %v", err)
+	}
+}

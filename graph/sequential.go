@@ -41,7 +41,9 @@ func NewSequential(layers ...Layer) Sequential { return Sequential{Layers: layer
 func (s Sequential) Params() []ParamSpec {
 	var ps []ParamSpec
 	for _, l := range s.Layers {
-		ps = append(ps, l.Params()...)
+		if l != nil { // OutShape reports it
+			ps = append(ps, l.Params()...)
+		}
 	}
 	return ps
 }
@@ -54,6 +56,9 @@ func (s Sequential) outShapeFrom(start int, in []int) ([]int, error) {
 	shape := in
 	for i := start; i < len(s.Layers); i++ {
 		l := s.Layers[i]
+		if l == nil {
+			return nil, errors.Errorf("layer %d is nil", i)
+		}
 		out, err := l.OutShape(shape)
 		if err != nil {
 			return nil, errors.Wrapf(err, "layer %d (%s)", i, layerName(l))
@@ -70,6 +75,9 @@ func (s Sequential) Forward(b *Builder, x *G.Node) (*G.Node, error) { return s.f
 func (s Sequential) forwardFrom(start int, b *Builder, x *G.Node) (*G.Node, error) {
 	var err error
 	for i := start; i < len(s.Layers); i++ {
+		if s.Layers[i] == nil {
+			return nil, errors.Errorf("layer %d is nil", i)
+		}
 		if x, err = s.Layers[i].Forward(b, x); err != nil {
 			return nil, errors.Wrapf(err, "layer %d (%s)", i, layerName(s.Layers[i]))
 		}

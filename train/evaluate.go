@@ -42,6 +42,9 @@ func Evaluate(m *graph.Model, src datasets.Source) (*Report, error) {
 }
 
 func evaluate(m *graph.Model, src datasets.Source, topK int, keep bool) (*Report, error) {
+	if m.Arch.Loss == nil {
+		return nil, errors.New("evaluate: the model's Arch.Loss is nil (NewModel fills in CrossEntropy: was it cleared after?)")
+	}
 	nb := src.Len()
 	if nb == 0 {
 		return nil, errors.New("evaluate: the source has no batches")

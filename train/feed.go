@@ -67,15 +67,24 @@ func newFeed(m *graph.Model, p *graph.Program) *feed {
 
 // fill writes batch i of src into the program's inputs and targets, which
 // must be exactly the program's size, and checks what the source wrote:
-// every label in range, every target written.
+// every label in range, every target written, and the first and last value
+// of every example's inputs written (the buffers hold the previous batch,
+// and a Fill that forgot them would train on it again; checking every
+// value would cost a pass over the inputs at every step).
 func (f *feed) fill(src datasets.Source, i int) error {
 	n := f.prog.Batch
+	nan := float32(math.NaN())
+	for _, x := range f.b.Inputs {
+		in := len(x) / n
+		for j := range n {
+			x[j*in], x[j*in+in-1] = nan, nan
+		}
+	}
 	if f.byLabel {
 		for j := range f.labels {
 			f.labels[j] = -1 // a label the source does not write stays out of range
 		}
 	} else {
-		nan := float32(math.NaN())
 		for j := range f.targets {
 			f.targets[j] = nan // a target the source does not write stays NaN
 		}
@@ -101,8 +110,18 @@ func (f *feed) fill(src datasets.Source, i int) error {
 	return nil
 }
 
-// check refuses labels out of range and targets the source did not write.
+// check refuses labels out of range, and targets and inputs the source did
+// not write.
 func (f *feed) check(i int) error {
+	n := f.prog.Batch
+	for k, x := range f.b.Inputs {
+		in := len(x) / n
+		for j := range n {
+			if a, b := x[j*in], x[j*in+in-1]; a != a || b != b {
+				return errors.Errorf("batch %d: input %d of example %d is NaN or was not written by the source", i, k, j)
+			}
+		}
+	}
 	for j, l := range f.labels {
 		if l < 0 || l >= f.classes {
 			if l == -1 {

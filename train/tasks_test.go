@@ -132,6 +132,17 @@ func TestSourceMistakesAreErrors(t *testing.T) {
 			return n, err
 		}, "example 3 has label 7, want 0..2"},
 		{"fill fails", func(i int, b *datasets.Batch) (int, error) { return 0, errFill }, "disk on fire"},
+		{"no inputs", func(i int, b *datasets.Batch) (int, error) {
+			// Writes the labels only: the inputs would still hold the
+			// previous batch (or zeros at the first).
+			return rule.Fill(i, &datasets.Batch{Inputs: [][]float32{make([]float32, len(b.Inputs[0]))}, Labels: b.Labels})
+		}, "input 0 of example 0 is NaN or was not written"},
+		{"last example's inputs cut short", func(i int, b *datasets.Batch) (int, error) {
+			n, err := rule.Fill(i, b)
+			x := b.Inputs[0]
+			x[len(x)-1] = float32(math.NaN())
+			return n, err
+		}, "input 0 of example 19 is NaN or was not written"},
 		{"short count", func(i int, b *datasets.Batch) (int, error) {
 			n, err := rule.Fill(i, b)
 			return n - 1, err

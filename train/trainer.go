@@ -94,6 +94,8 @@ func New(m *graph.Model, opt optim.Optimizer, cfg Config) (*Trainer, error) {
 	switch {
 	case m == nil:
 		return nil, errors.New("train: no model")
+	case m.Arch.Loss == nil:
+		return nil, errors.New("train: the model's Arch.Loss is nil (NewModel fills in CrossEntropy: was it cleared after?)")
 	case opt == nil:
 		return nil, errors.New("train: no optimizer")
 	case cfg.Batch < 1:

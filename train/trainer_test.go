@@ -11,6 +11,7 @@ import (
 	"github.com/pkg/errors"
 
 	"github.com/tapestry-ml/tapestry/checkpoint"
+	"github.com/tapestry-ml/tapestry/datasets"
 	"github.com/tapestry-ml/tapestry/graph"
 	"github.com/tapestry-ml/tapestry/optim"
 	"github.com/tapestry-ml/tapestry/train"
@@ -214,6 +215,23 @@ func TestNewRefusesBadSettings(t *testing.T) {
 	}
 	if _, err := train.New(m, nil, train.Config{Batch: 4}); err == nil {
 		t.Error("no optimizer accepted")
+	}
+	// A loss cleared after NewModel was a nil-pointer panic in New and
+	// Evaluate.
+	m.Arch.Loss = nil
+	if _, err := train.New(m, opt, train.Config{Batch: 4, Epochs: 1}); err == nil || !strings.Contains(err.Error(), "Arch.Loss is nil") {
+		t.Errorf("a model with no loss: %v", err)
+	}
+	d, err := datasets.New(make([]float32, 4*6), []int{6}, make([]int, 4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := d.Batches(4, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := train.Evaluate(m, b); err == nil || !strings.Contains(err.Error(), "Arch.Loss is nil") {
+		t.Errorf("evaluating a model with no loss: %v", err)
 	}
 }
 
