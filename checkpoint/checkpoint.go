@@ -1,6 +1,7 @@
 package checkpoint
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"sort"
@@ -157,6 +158,16 @@ func (c *Checkpoint) file(dt tensor.Dtype) (*safetensors.File, error) {
 	spec, err := json.Marshal(c.Arch)
 	if err != nil {
 		return nil, errors.Wrap(err, "writing the architecture")
+	}
+	// A file whose architecture cannot be read back could never be loaded
+	// (a registered layer's own UnmarshalJSON that does not read what its
+	// MarshalJSON wrote): refuse to write it rather than find out at load.
+	var back graph.Arch
+	if err := json.Unmarshal(spec, &back); err != nil {
+		return nil, errors.Wrap(err, "the architecture does not read back from its specification")
+	}
+	if again, err := json.Marshal(back); err != nil || !bytes.Equal(again, spec) {
+		return nil, errors.New("the architecture does not read back from its specification as it was written (a registered layer's MarshalJSON and UnmarshalJSON disagree)")
 	}
 	f := &safetensors.File{Metadata: map[string]string{}}
 	for k, v := range c.Meta {
