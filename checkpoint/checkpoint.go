@@ -65,6 +65,10 @@ type Checkpoint struct {
 	Config json.RawMessage
 	// Params holds every parameter and buffer by name, as float64.
 	Params map[string]ParamValue
+	// Dtype is the element type of the model's parameters: the model's
+	// (New), or that of the file's parameter tensors (Load), so that a
+	// float64 model saves and reloads in float64. Float32 unless set.
+	Dtype tensor.Dtype
 	// Optimizer is the optimizer's config and state; nil when not saved.
 	Optimizer *optim.Config
 	OptState  OptimizerState
@@ -122,7 +126,8 @@ func (s OptimizerState) LoadInto(opt optim.Optimizer) error {
 // copied.
 func New(m *graph.Model, opt optim.Optimizer, epoch int) (*Checkpoint, error) {
 	arch := m.Arch
-	c := &Checkpoint{Arch: &arch, Params: map[string]ParamValue{}, Extra: map[string]ParamValue{}, Epoch: epoch, Meta: map[string]string{}}
+	c := &Checkpoint{Arch: &arch, Params: map[string]ParamValue{}, Extra: map[string]ParamValue{}, Epoch: epoch, Meta: map[string]string{},
+		Dtype: m.Params.Dtype()}
 	for _, name := range m.Params.Names() {
 		t := m.Params.Get(name)
 		c.Params[name] = ParamValue{Shape: append([]int(nil), t.Shape()...), Data: graph.Float64s(t)}
@@ -267,7 +272,7 @@ func fromFile(f *safetensors.File) (*Checkpoint, error) {
 	if err != nil || v < 1 || v > Version {
 		return nil, errors.Errorf("unknown checkpoint format version %s (this build reads 1 to %d)", quote(md[metaVersion]), Version)
 	}
-	c := &Checkpoint{Params: map[string]ParamValue{}, Extra: map[string]ParamValue{}, Meta: map[string]string{}}
+	c := &Checkpoint{Params: map[string]ParamValue{}, Extra: map[string]ParamValue{}, Meta: map[string]string{}, Dtype: tensor.Float32}
 	if v == 1 {
 		err = c.readV1(f)
 	} else {
@@ -386,6 +391,9 @@ func (c *Checkpoint) readTensors(f *safetensors.File) error {
 			continue
 		}
 		c.Params[t.Name] = ParamValue{Shape: append([]int(nil), t.Shape...), Data: d}
+		if t.DType == safetensors.F64 {
+			c.Dtype = tensor.Float64
+		}
 	}
 	return nil
 }

@@ -49,7 +49,8 @@ func ArchOf(ck *checkpoint.Checkpoint) (graph.Arch, error) {
 }
 
 // FromCheckpoint rebuilds the model of a loaded checkpoint, with its
-// weights, in float32: from the architecture it specifies, or, for a file of
+// weights, in its element type (ck.Dtype: float64 if the file holds float64
+// parameters, else float32): from the architecture it specifies, or, for a file of
 // the first format, from its builder's kind and config. The architecture is
 // checked against the tensors (ArchOf) before the model is made.
 // Errors name the checkpoint's file (its Path) when it was read from one.
@@ -67,7 +68,11 @@ func fromCheckpoint(ck *checkpoint.Checkpoint) (*graph.Model, error) {
 		return nil, err
 	}
 	// The weights are overwritten by Restore; the seed only fills them first.
-	m, err := graph.NewModel(arch, graph.Float32, rand.New(rand.NewPCG(0, 0)))
+	dt := graph.Float32
+	if ck.Dtype == graph.Float64 {
+		dt = graph.Float64
+	}
+	m, err := graph.NewModel(arch, dt, rand.New(rand.NewPCG(0, 0)))
 	if err != nil {
 		return nil, err
 	}

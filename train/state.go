@@ -10,7 +10,6 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/tapestry-ml/tapestry/checkpoint"
-	"github.com/tapestry-ml/tapestry/graph"
 	"github.com/tapestry-ml/tapestry/internal/strictjson"
 	"github.com/tapestry-ml/tapestry/optim"
 )
@@ -72,13 +71,14 @@ func (t *Trainer) Checkpoint() (*checkpoint.Checkpoint, error) {
 	return ck, nil
 }
 
-// Save writes Checkpoint to path, atomically, with float32 tensors.
+// Save writes Checkpoint to path, atomically, with tensors of the model's
+// element type (float32, or float64 for a float64 model).
 func (t *Trainer) Save(path string) error {
 	ck, err := t.Checkpoint()
 	if err != nil {
 		return errors.Wrapf(err, "saving %s", path)
 	}
-	return ck.Save(path, graph.Float32)
+	return ck.Save(path, t.Model.Params.Dtype())
 }
 
 // Restore makes the trainer continue exactly where the checkpoint ck was

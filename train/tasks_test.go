@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/tapestry-ml/tapestry/checkpoint"
 	"github.com/tapestry-ml/tapestry/datasets"
 	"github.com/tapestry-ml/tapestry/graph"
+	"github.com/tapestry-ml/tapestry/models"
 	"github.com/tapestry-ml/tapestry/optim"
 	"github.com/tapestry-ml/tapestry/train"
 )
@@ -210,6 +212,33 @@ func TestScheduleAppliedPerStep(t *testing.T) {
 		}
 		if math.Abs(got-want) > 1e-15 {
 			t.Errorf("step %d: rate %v, want %v", s, got, want)
+		}
+	}
+}
+
+// TestFloat64ModelSavesInFloat64: a float64 model was saved with float32
+// tensors and came back from models.Load as a float32 model, its weights
+// rounded. Now it comes back in float64, every weight to the bit.
+func TestFloat64ModelSavesInFloat64(t *testing.T) {
+	tr := lineTrainer(t, graph.MSE{}, graph.Float64, train.Config{Batch: 32, Epochs: 2})
+	src := newLineSource(1, 64, 32, false)
+	if err := tr.Fit(context.Background(), src, nil); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "last.safetensors")
+	if err := tr.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	m, ck, err := models.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Params.Dtype() != graph.Float64 || ck.Dtype != graph.Float64 {
+		t.Fatalf("reloaded as %v (checkpoint %v), want float64", m.Params.Dtype(), ck.Dtype)
+	}
+	for _, name := range tr.Model.Params.Names() {
+		if a, b := tr.Model.Params.Float64s(name), m.Params.Float64s(name); !slices.Equal(a, b) {
+			t.Errorf("%s changed in the round trip", name)
 		}
 	}
 }
