@@ -12,7 +12,8 @@
 //		graph.Dense{Name: "fc2", In: 128, Out: 10})
 //	model, err := graph.NewModel(graph.Arch{Net: net, InShape: []int{784}},
 //		graph.Float32, rand.New(rand.NewPCG(1, 1)))
-//	probs, err := model.Predict(x) // x: n·784 values
+//	logits, err := model.Predict(x)       // x: n·784 values; raw outputs, [n, 10]
+//	probs, err := model.Probabilities(x)  // the softmax of each row
 //
 // Parameters are named tensors ("fc1.weight") in a Params store. Every
 // compiled graph binds its parameter nodes to those same tensors, so an

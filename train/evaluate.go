@@ -41,6 +41,20 @@ func Evaluate(m *graph.Model, src datasets.Source) (*Report, error) {
 	return evaluate(m, src, 0, true)
 }
 
+// EvaluateTopK is Evaluate with a classifier's top-k accuracy as well
+// (Metrics "topK_accuracy", K the number given: an example counts if its
+// label is among the k largest outputs), as Config.TopK reports it for
+// Fit. k must be at least 1 and the model a classifier.
+func EvaluateTopK(m *graph.Model, src datasets.Source, k int) (*Report, error) {
+	if k < 1 {
+		return nil, errors.Errorf("evaluate: top-k %d must be at least 1", k)
+	}
+	if m.Arch.Loss == nil || !m.Arch.Loss.Labels() {
+		return nil, errors.Errorf("evaluate: top-%d accuracy needs a classifier, and %T takes no labels", k, m.Arch.Loss)
+	}
+	return evaluate(m, src, k, true)
+}
+
 func evaluate(m *graph.Model, src datasets.Source, topK int, keep bool) (*Report, error) {
 	if m.Arch.Loss == nil {
 		return nil, errors.New("evaluate: the model's Arch.Loss is nil (NewModel fills in CrossEntropy: was it cleared after?)")

@@ -271,4 +271,28 @@ func TestEvaluateCountsEveryExampleOnce(t *testing.T) {
 	if r.N != 47 || r.Correct() != want || len(r.Predicted) != 47 || r.Metrics["accuracy"] != float64(want)/47 {
 		t.Errorf("Evaluate: %d/%d correct (accuracy %v), %d predictions; want %d/47", r.Correct(), r.N, r.Metrics["accuracy"], len(r.Predicted), want)
 	}
+	// Top 2 of 3: the label is not the smallest of the three logits.
+	want2 := 0
+	for i := range 47 {
+		row, l := src.x[i*6:i*6+3], src.labels[i]
+		below := 0
+		for c := range 3 {
+			if row[c] > row[l] {
+				below++
+			}
+		}
+		if below < 2 {
+			want2++
+		}
+	}
+	r2, err := train.EvaluateTopK(m, src, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r2.Metrics["top2_accuracy"]; got != float64(want2)/47 || r2.Metrics["accuracy"] != r.Metrics["accuracy"] {
+		t.Errorf("EvaluateTopK 2: top-2 accuracy %v (accuracy %v), want %d/47", got, r2.Metrics["accuracy"], want2)
+	}
+	if _, err := train.EvaluateTopK(m, src, 0); err == nil {
+		t.Error("top-0 accepted")
+	}
 }
