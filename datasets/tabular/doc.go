@@ -15,6 +15,14 @@
 //	x, err := enc.EncodeRow(map[string]string{"rooms": "3", "town": "Leeds"})
 //	price, err := enc.Value(float64(out[0])) // the model's standardized output
 //
+// A column's kind is read off its training cells: numbers make a Numeric
+// column, text a Categorical one; Config.Categorical declares a column of
+// codes (a postcode, a product number) categorical whatever its cells. A
+// column of numbers in which at most a tenth of the cells are not
+// (MaxStrayPercent: "1.5x" among 200 numbers) is an error naming them, as
+// such a cell is a mistake far more often than text: correct it, or declare
+// the column categorical.
+//
 // Nothing is guessed silently. A missing value (an empty cell, NA, N/A,
 // NaN, null or ?) is an error, not imputed; so is a category or class the
 // training rows did not have. Every error about a cell names the file, the

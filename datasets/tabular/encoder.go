@@ -1,6 +1,7 @@
 package tabular
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"strconv"
@@ -15,7 +16,8 @@ type Task int
 const (
 	// Infer lets Fit choose: Classify for a column of text, or of whole
 	// numbers taking at most MaxInferredClasses values in the training
-	// rows; Regress otherwise.
+	// rows; Regress otherwise. A column of numbers but for a few cells (see
+	// MaxStrayPercent) is an error, as a feature column is.
 	Infer Task = iota
 	// Classify predicts a class, one of the target's values.
 	Classify
@@ -31,11 +33,32 @@ const (
 // ambiguous: say Regress to treat it as a number.
 const MaxInferredClasses = 20
 
-// MaxCategories is the most distinct values a text column may have in the
-// training rows. One-hot encoding gives each value a feature, and a column
-// of more is an identifier, free text, or a numeric column with a stray
-// word in it: Ignore it, or fix the cell.
+// MaxCategories is the most distinct values a categorical column may have
+// in the training rows. One-hot encoding gives each value a feature, and a
+// column of more is an identifier, free text, or a numeric column with many
+// cells that are not numbers: Ignore it, or fix the cells.
 const MaxCategories = 1000
+
+// MaxStrayPercent is the largest share of a column's training cells, in
+// percent, that may fail to parse as numbers for Fit to refuse the column
+// as numbers with mistakes in it rather than take it as text. A column is
+//
+//   - Numeric if every training cell is a number;
+//   - an error if some are not but they are at most MaxStrayPercent of the
+//     training cells ("1.5x", "12 kg" or "1,5" among 200 numbers): the
+//     error names the first of them, with their lines, and asks to correct
+//     them or to declare the column in Config.Categorical;
+//   - Categorical otherwise, when more than MaxStrayPercent of the cells
+//     are not numbers, or the column is in Config.Categorical.
+//
+// A typo is one cell in hundreds; treating its column as text would make
+// every number a category of its own, which the model cannot generalize
+// from and which no new number is one of. A column of text with some
+// numbers among its values (sizes "8", "10" and "XL"; "3", "4B") has more
+// than a tenth of words, or is small enough that one word is more than a
+// tenth: fewer than 10 training rows never give the error. Missing values
+// are not counted: they are an error of their own.
+const MaxStrayPercent = 10
 
 // A Kind is how a feature column is encoded.
 type Kind int
@@ -56,6 +79,11 @@ type Config struct {
 	Task Task
 	// Ignore names columns that are not features: an identifier, a note.
 	Ignore []string
+	// Categorical names feature columns to one-hot encode whatever their
+	// cells: codes that are numbers (a postcode, a product or a ward number)
+	// or numbers with a few words among them (MaxStrayPercent). Their cells
+	// are categories as text: "1" and "1.0" are two.
+	Categorical []string
 }
 
 // A Column is a feature column as fitted on the training rows.
@@ -103,22 +131,27 @@ type Encoder struct {
 // order.
 //
 // A column is Numeric if all its training cells are numbers
-// (strconv.ParseFloat), otherwise Categorical. A missing value is an error
-// naming the file, line and column, nothing being imputed: an empty cell,
-// or NA, N/A, NaN, null or ? (case ignored). So is an infinite number in a
-// numeric column, and a target with a single value in the training rows.
+// (strconv.ParseFloat), Categorical if more than MaxStrayPercent (10%) of
+// them are not or cfg.Categorical names it, and an error naming the file,
+// the lines and the cells otherwise: a column of numbers with a few that
+// are not ("1.5x") is taken for a mistake, not for text. The target's cells
+// are read the same way when the task is Infer. A missing value is an
+// error naming the file, line and column, nothing being imputed: an empty
+// cell, or NA, N/A, NaN, null or ? (case ignored). So is an infinite number
+// in a numeric column, and a target with a single value in the training
+// rows.
 func Fit(t *Table, rows []int, cfg Config) (*Encoder, error) {
 	if err := checkRows(t, rows); err != nil {
 		return nil, err
 	}
-	target, features, err := cfg.columns(t)
+	target, features, categorical, err := cfg.columns(t)
 	if err != nil {
 		return nil, err
 	}
 	var s scan
 	cols := make([]Column, 0, len(features))
 	for _, c := range features {
-		col, err := s.fitFeature(t, rows, c)
+		col, err := s.fitFeature(t, rows, c, categorical[c])
 		if err != nil {
 			return nil, err
 		}
@@ -143,27 +176,42 @@ func checkRows(t *Table, rows []int) error {
 	return nil
 }
 
-// columns returns the target's column in t and the features'.
-func (cfg Config) columns(t *Table) (target int, features []int, err error) {
+// columns returns the target's column in t, the features' and those of
+// the features declared categorical.
+func (cfg Config) columns(t *Table) (target int, features []int, categorical map[int]bool, err error) {
 	if cfg.Task < Infer || cfg.Task > Regress {
-		return 0, nil, errors.Errorf("task %d, want Infer, Classify or Regress", cfg.Task)
+		return 0, nil, nil, errors.Errorf("task %d, want Infer, Classify or Regress", cfg.Task)
 	}
 	if cfg.Target == "" {
-		return 0, nil, errors.Errorf("no target column named; the columns of %s: %s", t.name, quoteAll(t.header))
+		return 0, nil, nil, errors.Errorf("no target column named; the columns of %s: %s", t.name, quoteAll(t.header))
 	}
 	if target, err = t.Column(cfg.Target); err != nil {
-		return 0, nil, errors.Wrap(err, "the target")
+		return 0, nil, nil, errors.Wrap(err, "the target")
 	}
 	skip := map[int]bool{target: true}
 	for _, name := range cfg.Ignore {
 		c, err := t.Column(name)
 		if err != nil {
-			return 0, nil, errors.Wrap(err, "a column to ignore")
+			return 0, nil, nil, errors.Wrap(err, "a column to ignore")
 		}
 		if c == target {
-			return 0, nil, errors.Errorf("the target %s is also a column to ignore", quote(name))
+			return 0, nil, nil, errors.Errorf("the target %s is also a column to ignore", quote(name))
 		}
 		skip[c] = true
+	}
+	categorical = map[int]bool{}
+	for _, name := range cfg.Categorical {
+		c, err := t.Column(name)
+		if err != nil {
+			return 0, nil, nil, errors.Wrap(err, "a column declared categorical")
+		}
+		switch {
+		case c == target:
+			return 0, nil, nil, errors.Errorf("the target %s is declared a categorical feature column; for classes of its values say the task is Classify", quote(name))
+		case skip[c]:
+			return 0, nil, nil, errors.Errorf("the column %s is both ignored and declared categorical", quote(name))
+		}
+		categorical[c] = true
 	}
 	for c := range t.header {
 		if !skip[c] {
@@ -171,9 +219,9 @@ func (cfg Config) columns(t *Table) (target int, features []int, err error) {
 		}
 	}
 	if len(features) == 0 {
-		return 0, nil, errors.Errorf("%s: no feature columns besides the target and those ignored", t.name)
+		return 0, nil, nil, errors.Errorf("%s: no feature columns besides the target and those ignored", t.name)
 	}
-	return target, features, nil
+	return target, features, categorical, nil
 }
 
 // isMissing reports whether a cell stands for a missing value.
@@ -207,29 +255,86 @@ func parseNumber(cell string) (float64, error) {
 
 // A scan holds what the training cells of a column are.
 type scan struct {
-	values    []float64 // the numbers, while every cell is one
-	notNumber int       // a row whose cell is not a number, or -1
+	values []float64 // the cells that are numbers, in the order of the rows
+	stray  int       // how many cells are not numbers
+	first  []int     // the rows of the first few of those, in the file's order
 }
 
-// read reads column col of rows, refusing a missing value.
-func (s *scan) read(t *Table, rows []int, col int) error {
-	s.values, s.notNumber = s.values[:0], -1
+// strayNamed is how many cells that are not numbers an error names.
+const strayNamed = 3
+
+// read reads column col of rows, refusing a missing value, and if parse,
+// sorts its cells into numbers and not.
+func (s *scan) read(t *Table, rows []int, col int, parse bool) error {
+	s.values, s.stray, s.first = s.values[:0], 0, s.first[:0]
 	for _, r := range rows {
 		cell := t.Cell(r, col)
 		if isMissing(cell) {
 			return errors.Wrap(missing(cell), t.at(r, col))
 		}
-		if s.notNumber >= 0 {
-			continue // text: the other cells are only checked for gaps
+		if !parse {
+			continue
 		}
 		v, err := strconv.ParseFloat(cell, 64)
 		if err != nil && !math.IsInf(v, 0) {
-			s.notNumber = r
+			s.notNumber(r)
 			continue
 		}
 		s.values = append(s.values, v+0)
 	}
 	return nil
+}
+
+// notNumber counts row's cell as not a number, keeping the rows of the
+// first few in the file (rows need not be in its order: a shuffled split).
+func (s *scan) notNumber(r int) {
+	s.stray++
+	if i, _ := slices.BinarySearch(s.first, r); i < strayNamed {
+		s.first = slices.Insert(s.first, i, r)
+		s.first = s.first[:min(len(s.first), strayNamed)]
+	}
+}
+
+// mostlyNumbers reports whether a column of n training cells, of which
+// s.stray are not numbers, is numbers with mistakes in it: some cells are
+// not numbers, at most MaxStrayPercent of them.
+func (s *scan) mostlyNumbers(n int) bool {
+	return s.stray > 0 && s.stray*100 <= MaxStrayPercent*n
+}
+
+// strayError is the error for a column of mostlyNumbers: it names the first
+// cells that are not numbers and their lines, and says what to do.
+func (s *scan) strayError(t *Table, n, col int, fix string) error {
+	r := s.first[0]
+	var b strings.Builder
+	b.WriteString(t.at(r, col) + ": " + quote(t.Cell(r, col)) + " is not a number")
+	if others := s.first[1:]; len(others) > 0 {
+		b.WriteString(", nor ")
+		if len(others) == 1 {
+			b.WriteString("is ")
+		} else {
+			b.WriteString("are ")
+		}
+		for i, o := range others {
+			switch {
+			case i == 0:
+			case i == len(others)-1 && s.stray == len(s.first):
+				b.WriteString(" and ")
+			default:
+				b.WriteString(", ")
+			}
+			b.WriteString(quote(t.Cell(o, col)) + " on line " + strconv.Itoa(t.Line(o, col)))
+		}
+		if more := s.stray - len(s.first); more > 0 {
+			b.WriteString(" and " + strconv.Itoa(more) + " more")
+		}
+	}
+	cells := "cell"
+	if s.stray > 1 {
+		cells = "cells"
+	}
+	b.WriteString(", but the other " + strconv.Itoa(n-s.stray) + " training cells of the column are numbers: correct the " + cells + ", or " + fix)
+	return errors.New(b.String())
 }
 
 // numbers returns the values of a numeric column, refusing one not finite.
@@ -242,12 +347,14 @@ func (s *scan) numbers(t *Table, rows []int, col int) ([]float64, error) {
 	return s.values, nil
 }
 
-func (s *scan) fitFeature(t *Table, rows []int, col int) (Column, error) {
+// fitFeature fits column col on rows: Numeric if its cells are all numbers,
+// an error if they are mostlyNumbers, Categorical otherwise or if declared.
+func (s *scan) fitFeature(t *Table, rows []int, col int, declared bool) (Column, error) {
 	c := Column{Name: t.header[col]}
-	if err := s.read(t, rows, col); err != nil {
+	if err := s.read(t, rows, col, !declared); err != nil {
 		return c, err
 	}
-	if s.notNumber < 0 {
+	if !declared && s.stray == 0 {
 		v, err := s.numbers(t, rows, col)
 		if err != nil {
 			return c, err
@@ -258,12 +365,19 @@ func (s *scan) fitFeature(t *Table, rows []int, col int) (Column, error) {
 		}
 		return c, err
 	}
+	if !declared && s.mostlyNumbers(len(rows)) {
+		return c, s.strayError(t, len(rows), col, "declare the column categorical (Config.Categorical) if its values are categories, not quantities")
+	}
 	c.Kind = Categorical
 	c.Categories = distinct(t, rows, col)
 	if len(c.Categories) > MaxCategories {
-		return c, errors.Errorf("%s: column %s: %d distinct values in the training rows, more than the %d a text column may have "+
-			"(it is text, not numbers, for %s on line %d): ignore the column, or fix the cell",
-			t.name, quote(c.Name), len(c.Categories), MaxCategories, quote(t.Cell(s.notNumber, col)), t.Line(s.notNumber, col))
+		why := "declared categorical"
+		if !declared {
+			why = fmt.Sprintf("text: %s on line %d and %d more of its %d training cells are not numbers", quote(t.Cell(s.first[0], col)), t.Line(s.first[0], col), s.stray-1, len(rows))
+		}
+		return c, errors.Errorf("%s: column %s: %d distinct values in the training rows, more than the %d a categorical column may have "+
+			"(it is %s): ignore the column, or fix the cells",
+			t.name, quote(c.Name), len(c.Categories), MaxCategories, why)
 	}
 	return c, nil
 }

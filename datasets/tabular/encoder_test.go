@@ -211,16 +211,29 @@ func TestFitErrors(t *testing.T) {
 	}
 }
 
+// A column of text with more than MaxCategories values is refused, naming a
+// cell that made it text; so is one declared categorical.
 func TestTooManyCategories(t *testing.T) {
 	var b strings.Builder
+	b.WriteString("n,y\n")
+	for i := range MaxCategories + 2 {
+		if i%2 == 1 {
+			b.WriteString("w") // half the cells are words: text
+		}
+		b.WriteString(className(float64(i)) + ",1\n")
+	}
+	tab := read(t, b.String())
+	_, err := Fit(tab, all(tab), Config{Target: "y"})
+	wantError(t, err, `data.csv: column "n": 1002 distinct values`, `(it is text: "w1" on line 3 and 500 more of its 1002 training cells are not numbers)`, "ignore the column")
+
+	b.Reset()
 	b.WriteString("n,y\n")
 	for i := range MaxCategories + 1 {
 		b.WriteString(className(float64(i)) + ",1\n")
 	}
-	b.WriteString("12a,0\n")
-	tab := read(t, b.String())
-	_, err := Fit(tab, all(tab), Config{Target: "y"})
-	wantError(t, err, `data.csv: column "n": 1002 distinct values`, `for "12a" on line 1003`)
+	tab = read(t, b.String())
+	_, err = Fit(tab, all(tab), Config{Target: "y", Categorical: []string{"n"}})
+	wantError(t, err, `data.csv: column "n": 1001 distinct values`, "(it is declared categorical)")
 }
 
 func TestEncodeErrors(t *testing.T) {

@@ -21,6 +21,8 @@ func FuzzParse(f *testing.F) {
 		"a,a\n1,2\n",
 		"x,y\n1,NA\n2,3\n",
 		"x,y\n1e308,1\n-1e308,2\ninf,3\n",
+		"x,y\n1,0\n2,1\n3,0\n1.5x,1\n5,0\n6,1\n7,0\n8,1\n9,0\n10,1\n", // a typo among numbers
+		"x,y\n1,0\n2,1\n3,0\n4,1\n5,0\n6,1\n7,0\n8,1\n9,0\n10,1e\n",   // in the target
 	} {
 		f.Add([]byte(seed))
 	}

@@ -10,10 +10,13 @@ import (
 
 func (s *scan) fitTarget(t *Table, rows []int, col int, task Task) (Target, error) {
 	tg := Target{Name: t.header[col], Task: task}
-	if err := s.read(t, rows, col); err != nil {
+	if err := s.read(t, rows, col, true); err != nil {
 		return tg, err
 	}
-	numeric := s.notNumber < 0
+	numeric := s.stray == 0
+	if task == Infer && s.mostlyNumbers(len(rows)) {
+		return tg, s.strayError(t, len(rows), col, "say the task is Classify if the values are names of classes")
+	}
 	if numeric {
 		if _, err := s.numbers(t, rows, col); err != nil {
 			return tg, err
@@ -27,7 +30,7 @@ func (s *scan) fitTarget(t *Table, rows []int, col int, task Task) (Target, erro
 	}
 	if tg.Task == Regress {
 		if !numeric {
-			return tg, errors.Errorf("%s: %s is not a number, and the task is Regress", t.at(s.notNumber, col), quote(t.Cell(s.notNumber, col)))
+			return tg, errors.Errorf("%s: %s is not a number, and the task is Regress", t.at(s.first[0], col), quote(t.Cell(s.first[0], col)))
 		}
 		var err error
 		if tg.Mean, tg.Std, err = standardize(t, col, s.values); err != nil {
