@@ -1,9 +1,11 @@
 package checkpoint
 
 import (
+	"math"
 	"strings"
 
 	"github.com/pkg/errors"
+	"gorgonia.org/tensor"
 
 	"github.com/tapestry-ml/tapestry/graph"
 	"github.com/tapestry-ml/tapestry/safetensors"
@@ -52,8 +54,10 @@ func ExportTorch(m *graph.Model, path string) error {
 
 // ImportTorch loads a safetensors file of PyTorch state_dict tensors (F32,
 // F64, F16 or BF16) into m. Every parameter of m must be present with
-// PyTorch's shape and no unknown tensor may be present; errors name the file,
-// the tensor and both shapes.
+// PyTorch's shape, no unknown tensor may be present and every value must be
+// finite (and, for a float32 model, within float32's range); errors name the
+// file, the tensor and both shapes. The import is all or nothing: on error
+// m is unchanged.
 func ImportTorch(m *graph.Model, path string) error {
 	f, err := safetensors.ReadFile(path)
 	if err != nil {
@@ -63,25 +67,37 @@ func ImportTorch(m *graph.Model, path string) error {
 }
 
 func importTorch(m *graph.Model, f *safetensors.File) error {
+	// Every tensor is read and checked before any parameter is written.
 	vals := map[string][]float64{}
 	for _, t := range f.Tensors {
-		if strings.HasSuffix(t.Name, ".num_batches_tracked") {
-			continue
+		if base, ok := strings.CutSuffix(t.Name, ".num_batches_tracked"); ok {
+			// PyTorch's BatchNorm counter, which nothing here uses; a
+			// counter of no BatchNorm is an unknown tensor like any other.
+			if _, bn := m.Params.Spec(base + ".running_var"); bn {
+				continue
+			}
 		}
 		spec, ok := m.Params.Spec(t.Name)
 		if !ok {
-			return errors.Errorf("tensor %q is not a parameter of this model", t.Name)
+			return errors.Errorf("tensor %s is not a parameter of this model", quote(t.Name))
 		}
-		want := append([]int(nil), m.Params.Get(t.Name).Shape()...)
+		p := m.Params.Get(t.Name)
+		want := append([]int(nil), p.Shape()...)
 		if spec.TorchTransposed {
 			want[0], want[1] = want[1], want[0]
 		}
 		if !sameShape(t.Shape, want) {
-			return errors.Errorf("tensor %s has shape %v, the model wants %v (PyTorch layout)", t.Name, t.Shape, want)
+			return errors.Errorf("tensor %s has shape %s, the model wants %s (PyTorch layout)", quote(t.Name), shortShape(t.Shape), shortShape(want))
 		}
 		d, err := t.Float64s()
 		if err != nil {
-			return errors.Wrapf(err, "tensor %s", t.Name)
+			return errors.Wrapf(err, "tensor %s", quote(t.Name))
+		}
+		if len(d) != p.Shape().TotalSize() {
+			return errors.Errorf("tensor %s holds %d values, the model wants %d", quote(t.Name), len(d), p.Shape().TotalSize())
+		}
+		if err := torchFinite(t.Name, d, p.Dtype() == tensor.Float32); err != nil {
+			return err
 		}
 		if spec.TorchTransposed {
 			d, _ = transpose2D(d, t.Shape)
@@ -90,12 +106,31 @@ func importTorch(m *graph.Model, f *safetensors.File) error {
 	}
 	for _, name := range m.Params.Names() {
 		if _, ok := vals[name]; !ok {
-			return errors.Errorf("no tensor %q in the file", name)
+			return errors.Errorf("no tensor %s in the file", quote(name))
 		}
 	}
+	// Nothing below can fail: each tensor has the size and a dtype its
+	// parameter takes, checked above.
 	for name, d := range vals {
 		if err := graph.SetFloat64s(m.Params.Get(name), d); err != nil {
-			return errors.Wrapf(err, "tensor %s", name)
+			return errors.Wrapf(err, "tensor %s", quote(name))
+		}
+	}
+	return nil
+}
+
+// torchFinite returns an error naming the tensor and the index of its first
+// NaN or infinity, or if f32 of its first value beyond float32's range (an F64
+// tensor's 1e300, which a float32 model would hold as +Inf). A model of such
+// weights would compute NaN for every example and, an argmax of NaN being
+// class 0, report an accuracy instead of an error.
+func torchFinite(name string, d []float64, f32 bool) error {
+	for i, v := range d {
+		switch {
+		case math.IsNaN(v) || math.IsInf(v, 0):
+			return errors.Errorf("tensor %s holds %v at index %d: weights must be finite", quote(name), v, i)
+		case f32 && math.IsInf(float64(float32(v)), 0):
+			return errors.Errorf("tensor %s holds %v at index %d, beyond float32's range: the model is float32", quote(name), v, i)
 		}
 	}
 	return nil

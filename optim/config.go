@@ -91,7 +91,7 @@ type field struct {
 // withDefaults checks c and returns it with zero fields set to their defaults.
 func (c Config) withDefaults() (Config, error) {
 	if !valid(Names, c.Name) {
-		return c, errors.Errorf("unknown optimizer %q (valid: %s)", c.Name, strings.Join(Names, ", "))
+		return c, errors.Errorf("unknown optimizer %.40q (valid: %s)", c.Name, strings.Join(Names, ", "))
 	}
 	n := c.Name
 	isMomentum := n == "momentum" || n == "nesterov"

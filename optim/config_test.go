@@ -2,9 +2,12 @@ package optim
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
+
+	"gorgonia.org/tensor"
 )
 
 func TestConfigDefaults(t *testing.T) {
@@ -93,4 +96,38 @@ func TestDefaultLR(t *testing.T) {
 			t.Errorf("DefaultLR(%q) = %v, want %v", name, got, lr)
 		}
 	}
+}
+
+// TestErrorsCutLongNames checks that a name from a file (an optimizer or
+// schedule name in a checkpoint's metadata, a parameter name from its
+// architecture) is quoted in an error by a short prefix, not whole: a
+// damaged checkpoint once made a 2 MB message of one optimizer name.
+func TestErrorsCutLongNames(t *testing.T) {
+	long := strings.Repeat("O", 1<<20)
+	param := func(name string) Param {
+		return newParam(tensor.Float32, name, []int{2}, []float64{1, 2})
+	}
+	p, q := param(long), param("b")
+	inf := param(long)
+	inf.Grad.Float32s()[0] = float32(math.Inf(1))
+	check := func(what string, err error, want string) {
+		t.Helper()
+		if err == nil || !strings.Contains(err.Error(), want) || len(err.Error()) > 300 {
+			t.Errorf("%s: error of %d bytes, want one under 300 containing %q: %.300v", what, len(fmt.Sprint(err)), want, err)
+		}
+	}
+	_, err := New(Config{Name: long})
+	check("New", err, `unknown optimizer "OOOO`)
+	_, err = NewSchedule(ScheduleConfig{Name: long})
+	check("NewSchedule", err, `unknown schedule "OOOO`)
+
+	opt, _ := New(Config{Name: "sgd"})
+	check("Init, a name twice", opt.Init([]Param{p, p}), "is used twice")
+	check("Init, a bad parameter", opt.Init([]Param{{Name: long, Value: p.Value}}), "nil gradient")
+	if err := opt.Init([]Param{p, q}); err != nil {
+		t.Fatal(err)
+	}
+	check("Step, another order", opt.Step([]Param{q, p}, 0.1), "Init saw")
+	opt, _ = New(Config{Name: "sgd"})
+	check("Step, a gradient not finite", opt.Step([]Param{inf}, 0.1), "is not finite")
 }

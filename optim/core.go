@@ -138,10 +138,10 @@ func (c *core) Init(params []Param) error {
 	var state []NamedTensor
 	for i, p := range params {
 		if err := checkParam(p); err != nil {
-			return errors.Wrapf(err, "%s init: parameter %d (%q)", c.cfg.Name, i, p.Name)
+			return errors.Wrapf(err, "%s init: parameter %d (%.40q)", c.cfg.Name, i, p.Name)
 		}
 		if seen[p.Name] {
-			return errors.Errorf("%s init: parameter %d: name %q is used twice", c.cfg.Name, i, p.Name)
+			return errors.Errorf("%s init: parameter %d: name %.40q is used twice", c.cfg.Name, i, p.Name)
 		}
 		seen[p.Name] = true
 		dt := p.Value.Dtype()
@@ -208,7 +208,7 @@ func (c *core) begin(params []Param, lr float64) (scale float64, err error) {
 	for i, p := range params {
 		l := &c.params[i]
 		if err := l.check(p); err != nil {
-			return 0, errors.Wrapf(err, "%s step: parameter %d (%q)", c.cfg.Name, i, p.Name)
+			return 0, errors.Wrapf(err, "%s step: parameter %d (%.40q)", c.cfg.Name, i, p.Name)
 		}
 	}
 	// Without clipping the norm is not needed, only the promise that no
@@ -220,7 +220,7 @@ func (c *core) begin(params []Param, lr float64) (scale float64, err error) {
 	}
 	norm, bad := c.gradNorm(params)
 	if bad >= 0 {
-		return 0, errors.Errorf("%s step: gradient of %q is not finite (global norm %v); no weight changed",
+		return 0, errors.Errorf("%s step: gradient of %.40q is not finite (global norm %v); no weight changed",
 			c.cfg.Name, params[bad].Name, norm)
 	}
 	return clipScale(norm, c.cfg.ClipNorm), nil
@@ -235,7 +235,7 @@ func (l *layout) check(p Param) error {
 	}
 	switch {
 	case p.Name != l.name:
-		return errors.Errorf("Init saw %q at this position", l.name)
+		return errors.Errorf("Init saw %.40q at this position", l.name)
 	case p.Value == nil || p.Grad == nil:
 		return errors.New("nil value or gradient")
 	case p.Value.Dtype() != want || p.Grad.Dtype() != want:

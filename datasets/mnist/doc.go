@@ -21,10 +21,12 @@
 //
 // Every file is untrusted. A path that is not a regular file (a folder, a
 // FIFO, a device) is refused by its type, without blocking on it
-// (internal/fileio.Open). An IDX header's counts are never trusted: memory
-// grows only as data arrives, at most about four times the bytes read, gzip
-// included, and a header that claims more than the file holds is an error
-// naming the file, the count claimed and the count there.
+// (internal/fileio.Open). An IDX header's counts are never trusted: one
+// that claims more than MaxBytes (1 GiB) of data is refused before anything
+// is read; memory otherwise grows only as data arrives, each buffer at most
+// twice the bytes read before it, gzip included; and a header that claims
+// more than the file holds is an error naming the file, the count claimed
+// and the count there.
 package mnist
 
 import (

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -41,21 +42,42 @@ func hostileGzip(t testing.TB, magic uint32, dims []uint32, n int) []byte {
 // decompressed is a five-hundredth of it.
 const hostileSize = 2 << 20
 
+// hostileClaim is the images the lying headers claim: 784,000,000 bytes, under
+// MaxBytes, so that the claim is weighed against the data as it arrives (a
+// claim past MaxBytes is refused from the header alone: TestMaxBytes).
+const hostileClaim = 1_000_000
+
 // TestHugeClaimInABigGzipAllocatesByTheData checks in process that a gzip claiming
-// 2^31 images costs what its data costs: the doubling buffers sum to under four
-// times the bytes decompressed (see startCap), plus the decompressor's state.
+// a million images costs what its data costs: read from a file, whose data is
+// counted before a buffer is made for it (twoPassFrom), and from a reader that
+// cannot be read twice, whose buffers sum to under four times the bytes
+// decompressed (see startCap); plus the decompressor's state.
 func TestHugeClaimInABigGzipAllocatesByTheData(t *testing.T) {
-	path := writeFile(t, t.TempDir(), "claims-2^31.gz", hostileGzip(t, testImagesMagic, []uint32{1 << 31, 28, 28}, hostileSize))
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	_, _, err := ReadImages(path)
-	runtime.ReadMemStats(&after)
-	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "header claims 2147483648 images") ||
-		!strings.Contains(err.Error(), "holds only 2674 images and 736 bytes of another (2097152 bytes) and ends there") {
-		t.Fatalf("error %v, want one naming %s, the 2^31 images claimed and the 2674 there", err, path)
-	}
-	if got, limit := after.TotalAlloc-before.TotalAlloc, uint64(4*hostileSize+1<<20); got > limit {
-		t.Fatalf("allocated %d bytes for %d bytes of data, want <= %d", got, hostileSize, limit)
+	data := hostileGzip(t, testImagesMagic, []uint32{hostileClaim, 28, 28}, hostileSize)
+	path := writeFile(t, t.TempDir(), "claims-a-million.gz", data)
+	for _, c := range []struct {
+		name string
+		read func() error
+	}{
+		{"file", func() error { _, _, err := ReadImages(path); return err }},
+		{"stream", func() error {
+			_, _, err := DecodeImages(struct{ io.Reader }{bytes.NewReader(data)}, -1, path)
+			return err
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			err := c.read()
+			runtime.ReadMemStats(&after)
+			if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "header claims 1000000 images") ||
+				!strings.Contains(err.Error(), "holds only 2674 images and 736 bytes of another (2097152 bytes) and ends there") {
+				t.Fatalf("error %v, want one naming %s, the million images claimed and the 2674 there", err, path)
+			}
+			if got, limit := after.TotalAlloc-before.TotalAlloc, uint64(4*hostileSize+1<<20); got > limit {
+				t.Fatalf("allocated %d bytes for %d bytes of data, want <= %d", got, hostileSize, limit)
+			}
+		})
 	}
 }
 
@@ -86,13 +108,19 @@ func TestHostileIDXUnderAMemoryLimit(t *testing.T) {
 		data       []byte
 		want       string
 	}{
+		{"2MiB gzip claiming a million images", "images",
+			hostileGzip(t, testImagesMagic, []uint32{hostileClaim, 28, 28}, hostileSize),
+			"header claims 1000000 images (dimensions [1000000 28 28], 784000000 bytes of data) but the data holds only 2674 images"},
+		{"2MiB gzip claiming 2^30 labels", "labels",
+			hostileGzip(t, testLabelsMagic, []uint32{1 << 30}, hostileSize),
+			// Random bytes are not digits; the count is checked before the labels.
+			"header claims 1073741824 labels (dimensions [1073741824], 1073741824 bytes of data) but the data holds only 2097152 labels"},
 		{"2MiB gzip claiming 2^31 images", "images",
 			hostileGzip(t, testImagesMagic, []uint32{1 << 31, 28, 28}, hostileSize),
-			"header claims 2147483648 images (dimensions [2147483648 28 28], 1683627180032 bytes of data) but the data holds only 2674 images"},
+			"header claims 2147483648 images (dimensions [2147483648 28 28], 1683627180032 bytes of data), more than the 1073741824 bytes (mnist.MaxBytes)"},
 		{"2MiB gzip claiming 2^32-1 labels", "labels",
 			hostileGzip(t, testLabelsMagic, []uint32{1<<32 - 1}, hostileSize),
-			// Random bytes are not digits; the count is checked before the labels.
-			"header claims 4294967295 labels (dimensions [4294967295], 4294967295 bytes of data) but the data holds only 2097152 labels"},
+			"header claims 4294967295 labels (dimensions [4294967295], 4294967295 bytes of data), more than the 1073741824 bytes (mnist.MaxBytes)"},
 		{"20-byte raw file claiming 2^31 images", "images",
 			idx(testImagesMagic, []uint32{1 << 31, 28, 28}, make([]byte, 4)),
 			"header claims 2147483648 images"},
