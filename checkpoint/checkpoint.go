@@ -420,7 +420,7 @@ func (c *Checkpoint) Restore(m *graph.Model) error {
 		}
 		t := m.Params.Get(name)
 		if !sameShape(p.Shape, t.Shape()) {
-			return errors.Errorf("tensor %s has shape %s in the checkpoint, the model wants %v", name, shortShape(p.Shape), []int(t.Shape()))
+			return errors.Errorf("tensor %s has shape %s in the checkpoint, the model wants %s", quote(name), shortShape(p.Shape), shortShape(t.Shape()))
 		}
 	}
 	for _, name := range sortedKeys(c.Params) {
