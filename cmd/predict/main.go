@@ -15,9 +15,14 @@
 // standardization and vocabulary saved in the checkpoint) and one line per
 // row goes to stdout as CSV: the row number (1 for the first row after the
 // header), the predicted class and its probability, or the predicted value.
+// With -top N, a classifier's line has the N most probable classes, each
+// with its probability, most probable first (columns <target>,probability,
+// <target>_2,probability_2, …); a regression refuses -top.
 //
-// An image or a row that cannot be used is reported on stderr and the
-// others still go through; the exit status is then 1 (2 for bad flags).
+// An image or a row that cannot be used (for a row: a missing value, an
+// unseen category, fewer or more fields than the header) is reported on
+// stderr and the others still go through; the exit status is then 1 (2
+// for bad flags).
 package main
 
 import (
@@ -39,13 +44,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 	csvPath := fs.String("csv", "", "CSV file of rows to predict, for a model trained with cmd/train -csv")
 	delim := fs.String("delimiter", "", "field separator of the -csv file: one character, or tab (default ,)")
 	asJSON := fs.Bool("json", false, "print one JSON object per image")
-	top := fs.Int("top", 3, "number of classes to print per image")
+	top := fs.Int("top", 0, "number of classes to print per image (default 3), or per row of -csv for a classifier (default 1)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
+	topSet := false
+	fs.Visit(func(f *flag.Flag) { topSet = topSet || f.Name == "top" })
 	images := fs.NArg() > 0
-	if *model == "" || images == (*csvPath != "") || *top < 1 || (*csvPath != "" && *asJSON) || (*delim != "" && *csvPath == "") {
-		fmt.Fprintln(stderr, "usage: predict -model CHECKPOINT [-json] [-top N] IMAGE...\n       predict -model CHECKPOINT -csv ROWS.csv [-delimiter C]")
+	if *model == "" || images == (*csvPath != "") || (topSet && *top < 1) || (*csvPath != "" && *asJSON) || (*delim != "" && *csvPath == "") {
+		fmt.Fprintln(stderr, "usage: predict -model CHECKPOINT [-json] [-top N] IMAGE...\n       predict -model CHECKPOINT -csv ROWS.csv [-delimiter C] [-top N]")
 		return 2
 	}
 	comma, err := tabular.ParseDelimiter(*delim)
@@ -59,7 +66,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	if *csvPath != "" {
-		return predictRows(m, ck, *model, *csvPath, comma, stdout, stderr)
+		// 0 when -top is not given: the one most probable class.
+		return predictRows(m, ck, *model, *csvPath, comma, *top, stdout, stderr)
+	}
+	if !topSet {
+		*top = 3
 	}
 	return predictImages(m, *model, fs.Args(), *top, *asJSON, stdout, stderr)
 }

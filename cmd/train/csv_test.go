@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -111,7 +112,7 @@ func TestCSVDelimiter(t *testing.T) {
 	if got != want {
 		t.Errorf("semicolons: %q, commas: %q", got, want)
 	}
-	if ev := runOK(t, "-eval", filepath.Join(dir, "last.safetensors"), "-csv", semi, "-delimiter", ";", "-out", t.TempDir()); !strings.HasPrefix(ev, "test mse: ") {
+	if ev := runOK(t, "-eval", filepath.Join(dir, "last.safetensors"), "-csv", semi, "-delimiter", ";"); !strings.HasPrefix(ev, "test mse: ") {
 		t.Errorf("-eval with -delimiter: %q", ev)
 	}
 	var out, errb bytes.Buffer
@@ -158,11 +159,70 @@ func TestFlagsAModeDoesNotUse(t *testing.T) {
 		{"-csv", csv, "-target", "class", "-task", "guess"},
 		{"-csv", csv, "-target", "class", "-delimiter", ";;"},
 		{"-csv", csv, "-target", "class", "-delimiter", `"`},
-		{"-delimiter", ";"}, // an MNIST run reads no CSV
+		{"-delimiter", ";"},                                // an MNIST run reads no CSV
+		{"-mirrors", "http://example.invalid"},             // mirrors without -download
+		{"-mirrors", ""},                                   // the default mirrors, without -download
+		{"-eval", "x.safetensors", "-mirrors", "http://x"}, // the same with -eval
+		{"-download", "-mirrors", "http://x,,http://y"},    // an empty URL
+		{"-download", "-data", "."},                        // -download reads the cache
+		{"-csv", csv, "-target", "class", "-download"},     // MNIST's download
+		{"-csv", csv, "-target", "class", "-mirrors", "u"}, // and its mirrors
 	} {
 		var out, errb bytes.Buffer
 		if code := run(context.Background(), args, &out, &errb); code != 2 || errb.Len() == 0 {
 			t.Errorf("%v: exit %d (%q), want 2 and a message", args, code, errb.String())
 		}
+	}
+}
+
+// TestCSVTestFile: -test-csv tests on every row of another file instead of
+// a held-out 20% of -csv's (rows.json says no test rows of -csv), and the
+// test line is that of -eval of the final weights on that file.
+func TestCSVTestFile(t *testing.T) {
+	b, err := os.ReadFile(writeTable(t, 250))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(strings.TrimSuffix(string(b), "\n"), "\n")
+	dir := t.TempDir()
+	trainCSV, testCSV := filepath.Join(dir, "train.csv"), filepath.Join(dir, "test.csv")
+	if err := os.WriteFile(trainCSV, []byte(strings.Join(lines[:201], "")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(testCSV, []byte(lines[0]+strings.Join(lines[201:], "")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := t.TempDir()
+	last := runOK(t, "-csv", trainCSV, "-test-csv", testCSV, "-target", "class", "-hidden", "8", "-epochs", "40",
+		"-val-fraction", "0", "-patience", "0", "-out", run, "-quiet")
+	m := regexp.MustCompile(`^test accuracy: (\d+\.\d\d)% \(\d+/50\)$`).FindStringSubmatch(last)
+	if m == nil {
+		t.Fatalf("last line %q, want the accuracy on the 50 rows of %s", last, testCSV)
+	}
+	if acc, _ := strconv.ParseFloat(m[1], 64); acc < 80 {
+		t.Errorf("accuracy %s%% on a nearly linear rule", m[1])
+	}
+	if ev := runOK(t, "-eval", filepath.Join(run, "last.safetensors"), "-csv", testCSV, "-quiet", "-out", t.TempDir()); ev != last {
+		t.Errorf("-eval of the final weights on %s: %q, the run's test line: %q", testCSV, ev, last)
+	}
+	rows, err := os.ReadFile(filepath.Join(run, "rows.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var split map[string][]int
+	if err := json.Unmarshal(rows, &split); err != nil {
+		t.Fatal(err)
+	}
+	if len(split["train"]) != 200 || len(split["test"]) != 0 || len(split["validation"]) != 0 {
+		t.Errorf("rows.json: %d training rows, test %v, validation %v; want the 200 of %s, no others", len(split["train"]), split["test"], split["validation"], trainCSV)
+	}
+	// A test file without the target column is refused, naming it.
+	noTarget := filepath.Join(dir, "no-target.csv")
+	if err := os.WriteFile(noTarget, []byte("x,y,colour,value\n0.1,0.2,red,1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runCode("-csv", trainCSV, "-test-csv", noTarget, "-target", "class", "-hidden", "8", "-epochs", "1", "-quiet", "-out", t.TempDir())
+	if code != 1 || !strings.Contains(stderr, noTarget) || !strings.Contains(stderr, `"class"`) {
+		t.Errorf("a test file without the target: exit %d, %q", code, stderr)
 	}
 }

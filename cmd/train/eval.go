@@ -29,21 +29,46 @@ import (
 // -model names. An MNIST model is tested on the 10,000 test images; a
 // tabular one on every row of o.CSV (or o.TestCSV). A classifier's report
 // has per-class precision and recall and the confusion matrix, drawn to
-// confusion.png in o.Out (or the file's folder).
+// confusion.png in o.Out (or the file's folder), with or without o.Quiet
+// (which prints only the last line). o.Out is refused for a model that is
+// no such classifier, which writes no file there; so are the settings that
+// find MNIST (Data, Download, Mirrors) for a tabular model. o.CPUProfile,
+// if set, receives a CPU profile of the whole evaluation, the loading
+// included (a usage error removes it again).
 //
 // The model must fit the data: one input of 784 values and 10 outputs for
 // MNIST; for a tabular model, as many inputs as its encoder makes and one
 // output per class (or one value). A signal while the model or the data
-// load, or while it evaluates, ends Eval at once, writing nothing. Eval
+// load, or while it evaluates, ends Eval at once, writing nothing (but the
+// profile of what ran, if o.CPUProfile asks for one). Eval
 // reads no saved run option: the checkpoint's architecture (checked against
 // its tensors as it loads) and a tabular run's encoder are all it uses.
-func Eval(ctx context.Context, o Options, stdout io.Writer) error {
+func Eval(ctx context.Context, o Options, stdout io.Writer) (err error) {
+	if err := o.IO.Validate(); err != nil {
+		return usageError{err}
+	}
 	if err := blas.Use(o.BLAS); err != nil {
 		return err
 	}
+	stopProfile, err := startProfile(o.CPUProfile)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		stopProfile()
+		// Settings refused once the model is known leave no file, as
+		// those refused before.
+		var usage usageError
+		if errors.As(err, &usage) && o.CPUProfile != "" {
+			os.Remove(o.CPUProfile)
+		}
+	}()
 	var m *graph.Model
 	var enc *tabular.Encoder
 	if err := interruptible(ctx, "loading "+o.Eval, func() (err error) { m, enc, err = evalModel(o); return err }); err != nil {
+		return err
+	}
+	if err := evalSettings(o, m, enc); err != nil {
 		return err
 	}
 	if o.ExportTorch != "" {
@@ -63,7 +88,7 @@ func Eval(ctx context.Context, o Options, stdout io.Writer) error {
 	}); err != nil {
 		return err
 	}
-	if r.Predicted != nil && !o.Quiet {
+	if r.Predicted != nil {
 		if err := confusion(o, r, classes, stdout); err != nil {
 			return err
 		}
@@ -114,13 +139,38 @@ func torchModel(o Options) (*graph.Model, *tabular.Encoder, error) {
 	return m, nil, checkpoint.ImportTorch(m, o.Eval)
 }
 
-// evalData returns the examples to evaluate m on and the class names of a
-// classifier, once m has been found to fit them.
-func evalData(ctx context.Context, o Options, m *graph.Model, enc *tabular.Encoder) (datasets.Source, []string, error) {
+// evalSettings refuses the settings the evaluation of m would not use,
+// before anything is written: the CSV settings for an MNIST model, those
+// that find MNIST for a tabular one (which also needs its rows, from -csv
+// or -test-csv: one file, not two), and an output folder for a model whose
+// evaluation draws no confusion.png into it.
+func evalSettings(o Options, m *graph.Model, enc *tabular.Encoder) error {
 	if enc == nil {
 		if o.CSV != "" || o.TestCSV != "" || o.Delimiter != "" {
-			return nil, nil, usageError{errors.Errorf("%s is an MNIST model; -csv, -test-csv and -delimiter are for tabular ones", o.Eval)}
+			return usageError{errors.Errorf("%s is an MNIST model; -csv, -test-csv and -delimiter are for tabular ones", o.Eval)}
 		}
+	} else {
+		if err := o.refuseMNIST("-eval of " + o.Eval + ", a tabular model evaluated on the rows of -csv"); err != nil {
+			return err
+		}
+		switch {
+		case o.CSV == "" && o.TestCSV == "":
+			return usageError{errors.Errorf("%s is a tabular model: say the rows to evaluate on with -csv FILE", o.Eval)}
+		case o.CSV != "" && o.TestCSV != "":
+			return usageError{errors.Errorf("-csv and -test-csv cannot both be given with -eval of %s: it evaluates on the rows of one file (-csv FILE)", o.Eval)}
+		}
+	}
+	if o.Out != "" && !m.Arch.Loss.Labels() {
+		return usageError{errors.Errorf("-out cannot be given with -eval of %s: -out is the folder of confusion.png, which only a classifier's evaluation draws, and this model predicts values, not classes", o.Eval)}
+	}
+	return nil
+}
+
+// evalData returns the examples to evaluate m on and the class names of a
+// classifier, once m has been found to fit them and evalSettings has
+// accepted o.
+func evalData(ctx context.Context, o Options, m *graph.Model, enc *tabular.Encoder) (datasets.Source, []string, error) {
+	if enc == nil {
 		if len(m.Arch.Inputs) != 1 || m.InSize(0) != mnist.Pixels || m.OutSize() != mnist.Classes {
 			return nil, nil, errors.Errorf("%s takes %s and outputs %s: an MNIST model takes one 28×28 image (784 values) and outputs 10 class scores",
 				o.Eval, inputsOf(m), shapeOf(m.OutShape()))
@@ -142,9 +192,6 @@ func evalData(ctx context.Context, o Options, m *graph.Model, enc *tabular.Encod
 	path := o.TestCSV
 	if path == "" {
 		path = o.CSV
-	}
-	if path == "" {
-		return nil, nil, usageError{errors.Errorf("%s is a tabular model: say the rows to evaluate on with -csv FILE", o.Eval)}
 	}
 	comma, err := tabular.ParseDelimiter(o.Delimiter)
 	if err != nil {
@@ -228,8 +275,8 @@ func shapeOf(s []int) string {
 	return fmt.Sprint(s)
 }
 
-// confusion prints per-class precision and recall and the confusion matrix,
-// and draws it to confusion.png.
+// confusion draws the confusion matrix to confusion.png and, unless
+// o.Quiet, prints per-class precision and recall and the matrix.
 func confusion(o Options, r *train.Report, classes []string, stdout io.Writer) error {
 	conf, err := report.NewConfusion(len(classes), r.Labels, r.Predicted)
 	if err != nil {
@@ -245,6 +292,9 @@ func confusion(o Options, r *train.Report, classes []string, stdout io.Writer) e
 	png := filepath.Join(out, "confusion.png")
 	if err := conf.WritePNG(png, "confusion matrix: "+filepath.Base(o.Eval)); err != nil {
 		return err
+	}
+	if o.Quiet {
+		return nil
 	}
 	fmt.Fprint(stdout, conf.Text())
 	fmt.Fprintf(stdout, "confusion heatmap: %s\n", png)

@@ -110,11 +110,15 @@ type IO struct {
 	// tried.
 	Data string `json:"data"`
 	// Download fetches the MNIST files into the download cache first (from
-	// Mirrors, or the default mirrors if Mirrors is empty).
-	Download bool     `json:"download"`
-	Mirrors  []string `json:"mirrors"`
+	// Mirrors, or the default mirrors if Mirrors is empty), and reads them
+	// from there: Data must then be "".
+	Download bool `json:"download"`
+	// Mirrors are where Download fetches from; they are for Download alone,
+	// so a non-nil Mirrors without Download is refused.
+	Mirrors []string `json:"mirrors"`
 	// Out is the run folder. If Out is "", runs/<time>-<model> is used, or
-	// the checkpoint's folder when resuming.
+	// the checkpoint's folder when resuming. With Eval it is the folder of
+	// confusion.png (the checkpoint's folder if ""), for a classifier only.
 	Out string `json:"out"`
 	// Resume continues the run saved in this checkpoint.
 	Resume string `json:"resume,omitempty"`
@@ -125,9 +129,11 @@ type IO struct {
 	// ExportTorch, if set, receives the trained weights in PyTorch's
 	// state_dict names and layouts (see checkpoint.ExportTorch).
 	ExportTorch string `json:"export_torch"`
-	// CPUProfile, if set, receives a pprof CPU profile of the run.
+	// CPUProfile, if set, receives a pprof CPU profile of the run, or of
+	// the evaluation with Eval.
 	CPUProfile string `json:"cpuprofile"`
-	// Quiet prints only the final line.
+	// Quiet prints only the final line; the files are written as without
+	// it.
 	Quiet bool `json:"quiet"`
 	// BLAS is the matrix-multiply implementation: "tapestry" (the zero
 	// value; package blas, pure Go with AVX-512/AVX2 kernels) or "gonum"
@@ -189,15 +195,14 @@ func (n *Numbers) flags(fs *flag.FlagSet) {
 func (o *IO) flags(fs *flag.FlagSet) {
 	fs.StringVar(&o.Data, "data", o.Data, "folder of the MNIST IDX files (default: $MNIST_DIR, the GoMNIST module, the download cache)")
 	fs.BoolVar(&o.Download, "download", o.Download, "download MNIST into the user cache folder first, verifying SHA-256 digests")
-	fs.Func("mirrors", "comma-separated mirror base URLs for -download (empty: the defaults)", func(s string) error {
-		o.Mirrors = strings.Split(s, ",")
-		return nil
+	fs.Func("mirrors", "comma-separated mirror base URLs for -download (\"\": the defaults)", func(s string) error {
+		return o.setMirrors(s)
 	})
-	fs.StringVar(&o.Out, "out", o.Out, "run folder (default runs/<time>-<model>, or the checkpoint's folder with -resume)")
+	fs.StringVar(&o.Out, "out", o.Out, "run folder (default runs/<time>-<model>, or the checkpoint's folder with -resume); with -eval of a classifier, the folder of confusion.png (default the checkpoint's)")
 	fs.StringVar(&o.Resume, "resume", o.Resume, "continue the run saved in this checkpoint")
 	fs.StringVar(&o.Eval, "eval", o.Eval, "evaluate this checkpoint on the test set (report and confusion.png) instead of training")
 	fs.StringVar(&o.Dot, "dot", o.Dot, "write the training graph in Graphviz DOT to this file")
-	fs.StringVar(&o.CPUProfile, "cpuprofile", o.CPUProfile, "write a CPU profile to this file")
+	fs.StringVar(&o.CPUProfile, "cpuprofile", o.CPUProfile, "write a CPU profile of the run (or of -eval) to this file")
 	fs.StringVar(&o.ExportTorch, "export-torch", o.ExportTorch, "write the trained (or -eval'ed) weights in PyTorch state_dict layout to this safetensors file")
 	fs.BoolVar(&o.Quiet, "quiet", o.Quiet, "print only the final accuracy line")
 	fs.StringVar(&o.BLAS, "blas", o.BLAS, "matrix multiply: tapestry (pure Go, AVX-512/AVX2 kernels) or gonum")
@@ -327,7 +332,54 @@ func (o IO) Validate() error {
 	if o.Resume != "" && o.Eval != "" {
 		return errors.New("-resume and -eval cannot be given together")
 	}
+	if o.Mirrors != nil && !o.Download {
+		return errors.New("-mirrors needs -download: the mirrors are where -download fetches MNIST from")
+	}
+	if o.Download && o.Data != "" {
+		return errors.New("-data and -download cannot be given together: -download reads MNIST from the download cache it fills, -data from a folder that has it already")
+	}
 	return nil
+}
+
+// setMirrors sets Mirrors from the -mirrors flag: comma-separated URLs, or
+// "" for the default mirrors (an empty, non-nil list: given, so that
+// Validate sees it).
+func (o *IO) setMirrors(s string) error {
+	o.Mirrors = []string{}
+	if strings.TrimSpace(s) == "" {
+		return nil
+	}
+	for _, m := range strings.Split(s, ",") {
+		if m = strings.TrimSpace(m); m == "" {
+			return errors.Errorf("%.80q has an empty URL", s)
+		}
+		o.Mirrors = append(o.Mirrors, m)
+	}
+	return nil
+}
+
+// refuseMNIST is the usage error of a mode that reads no MNIST (what: "-eval
+// of X, a tabular model …") given settings that find it (-data, -download,
+// -mirrors), or nil if o has none.
+func (o IO) refuseMNIST(what string) error {
+	var given []string
+	if o.Data != "" {
+		given = append(given, "-data")
+	}
+	if o.Download {
+		given = append(given, "-download")
+	}
+	if o.Mirrors != nil {
+		given = append(given, "-mirrors")
+	}
+	if len(given) == 0 {
+		return nil
+	}
+	list, verb := given[0], "finds"
+	if n := len(given); n > 1 {
+		list, verb = strings.Join(given[:n-1], ", ")+" and "+given[n-1], "find"
+	}
+	return usageError{errors.Errorf("%s cannot be given with %s: %s %s MNIST", list, what, list, verb)}
 }
 
 func ints(v []int) string {

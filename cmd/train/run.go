@@ -122,6 +122,10 @@ func start(ctx context.Context, o Options, stderr io.Writer) (_ *started, err er
 		}()
 	} else if err := o.Numbers.Validate(); err != nil {
 		return nil, err
+	} else if o.tabular() {
+		if err := o.refuseMNIST("-csv, whose run reads its file"); err != nil {
+			return nil, err
+		}
 	}
 	defer func() {
 		if err != nil {
@@ -192,7 +196,8 @@ func loadResume(o Options) (*resumed, error) {
 // flags are, and checks the rest of the file against them: the
 // architecture must be the one those options build (so that the run costs
 // what the same flags would), the optimizer config the one they make, and
-// a tabular run's encoder must be there, and its hidden layers chosen.
+// a tabular run's encoder must be there, and its hidden layers chosen. A
+// tabular run refuses o's settings that find MNIST (a usage error).
 func checkResume(ck *checkpoint.Checkpoint, o Options) (*resumed, error) {
 	raw, ok := ck.Meta[metaOptions]
 	if !ok {
@@ -201,6 +206,11 @@ func checkResume(ck *checkpoint.Checkpoint, o Options) (*resumed, error) {
 	var saved Numbers
 	if err := strictjson.Decode([]byte(raw), &saved); err != nil {
 		return nil, errors.Errorf("metadata field %s is not a run's options: %s", metaOptions, cut(err.Error()))
+	}
+	if saved.tabular() {
+		if err := o.refuseMNIST(fmt.Sprintf("-resume of %s, a tabular run's checkpoint, which reads its own CSV file (%.200q)", o.Resume, saved.CSV)); err != nil {
+			return nil, err
+		}
 	}
 	if o.Epochs > 0 {
 		saved.Epochs = o.Epochs

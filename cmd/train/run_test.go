@@ -171,7 +171,7 @@ func TestBadSettingsRejectedBeforeTraining(t *testing.T) {
 		{"unwritable out", func(o *Options) { o.Out = filepath.Join(ro, "run") }, "run folder"},
 		{"out under a file", func(o *Options) { o.Out = filepath.Join(otherArch, "run") }, "creating the run folder"},
 		{"missing resume", func(o *Options) { o.Resume = filepath.Join(ro, "nope.safetensors") }, "nope.safetensors"},
-		{"weights of another architecture", func(o *Options) { o.InitFrom = otherArch }, "tensor fc1.weight has shape [128 784], the model wants [512 784]"},
+		{"weights of another architecture", func(o *Options) { o.InitFrom = otherArch }, `tensor "fc1.weight" has shape [128 784], the model wants [512 784]`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if os.Geteuid() == 0 && c.name == "unwritable out" {
