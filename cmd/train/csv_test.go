@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/tapestry-ml/tapestry/models"
 )
 
 // writeTable writes n rows of two numbers and a colour; the class is the
@@ -224,5 +226,62 @@ func TestCSVTestFile(t *testing.T) {
 	code, _, stderr := runCode("-csv", trainCSV, "-test-csv", noTarget, "-target", "class", "-hidden", "8", "-epochs", "1", "-quiet", "-out", t.TempDir())
 	if code != 1 || !strings.Contains(stderr, noTarget) || !strings.Contains(stderr, `"class"`) {
 		t.Errorf("a test file without the target: exit %d, %q", code, stderr)
+	}
+}
+
+// TestCSVCategorical: a column of numbers with one typo is an error that
+// names the cell; -categorical makes a column of codes written as numbers
+// (here the colours as 10 and 20) one-hot features rather than one number
+// (the model's inputs go from 4 to 5), saved for -resume; a column
+// -categorical names must exist; MNIST runs refuse the flag.
+func TestCSVCategorical(t *testing.T) {
+	b, err := os.ReadFile(writeTable(t, 120))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(b), "\n")
+	cells := strings.Split(lines[5], ",")
+	cells[1] = "0.25x" // line 6, column y
+	lines[5] = strings.Join(cells, ",")
+	typo := filepath.Join(t.TempDir(), "typo.csv")
+	if err := os.WriteFile(typo, []byte(strings.Join(lines, "\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"-csv", typo, "-target", "class", "-hidden", "", "-epochs", "3", "-quiet", "-out", t.TempDir()}, &out, &errb); code != 1 ||
+		!strings.Contains(errb.String(), `typo.csv:6: column "y": "0.25x" is not a number`) {
+		t.Errorf("a typo in a column of numbers: exit %d: %s", code, errb.String())
+	}
+
+	codes := filepath.Join(t.TempDir(), "codes.csv")
+	coded := strings.NewReplacer(",red,", ",10,", ",blue,", ",20,").Replace(string(b))
+	if err := os.WriteFile(codes, []byte(coded), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"-csv", codes, "-target", "class", "-hidden", "", "-epochs", "3", "-quiet"}
+	inputs := func(dir string) int {
+		t.Helper()
+		m, _, err := models.Load(filepath.Join(dir, "last.safetensors"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.InSize(0)
+	}
+	plain, declared := t.TempDir(), t.TempDir()
+	runOK(t, append(args, "-out", plain)...)
+	runOK(t, append(args, "-categorical", "colour", "-out", declared)...)
+	if a, b := inputs(plain), inputs(declared); a != 4 || b != 5 {
+		t.Errorf("inputs %d without -categorical, %d with; want 4 and 5", a, b)
+	}
+	if got := runOK(t, "-resume", filepath.Join(declared, "last.safetensors"), "-epochs", "4", "-quiet"); !strings.HasPrefix(got, "test accuracy: ") {
+		t.Errorf("resumed with the saved -categorical: %q", got)
+	}
+	errb.Reset()
+	if code := run(context.Background(), append(args, "-categorical", "nosuch", "-out", t.TempDir()), &out, &errb); code == 0 || !strings.Contains(errb.String(), "nosuch") {
+		t.Errorf("-categorical of a column the file lacks: exit %d: %s", code, errb.String())
+	}
+	errb.Reset()
+	if code := run(context.Background(), []string{"-categorical", "y", "-limit", "100", "-epochs", "1", "-out", t.TempDir()}, &out, &errb); code != 2 {
+		t.Errorf("-categorical in an MNIST run: exit %d: %s", code, errb.String())
 	}
 }

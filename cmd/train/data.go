@@ -177,7 +177,7 @@ func pick(rows, idx []int) []int {
 // fitEncoder fits the encoder on the training rows; a resumed run's must be
 // the one it saved, or the data are not what it trained on.
 func fitEncoder(t *tabular.Table, rows []int, o Options, saved *tabular.Encoder) (*tabular.Encoder, error) {
-	cfg := tabular.Config{Target: o.Target}
+	cfg := tabular.Config{Target: o.Target, Categorical: o.Categorical}
 	switch o.Task {
 	case "classify":
 		cfg.Task = tabular.Classify

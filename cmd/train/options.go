@@ -92,6 +92,10 @@ type Numbers struct {
 	// Delimiter separates the fields of CSV and TestCSV: one character,
 	// or "tab"; "" is a comma (tabular.ParseDelimiter).
 	Delimiter string `json:"csv_delimiter,omitempty"`
+	// Categorical names the columns of CSV to encode one-hot whatever
+	// their cells (codes written as numbers, such as postcodes);
+	// tabular.Config.Categorical.
+	Categorical []string `json:"categorical,omitempty"`
 }
 
 // comma is the rune Delimiter says; Validate has checked it.
@@ -189,6 +193,16 @@ func (n *Numbers) flags(fs *flag.FlagSet) {
 	fs.Float64Var(&n.ValFraction, "val-fraction", n.ValFraction, "part of the training rows held out for validation, for -csv")
 	fs.Float64Var(&n.Dropout, "dropout", n.Dropout, "rate of a dropout after each hidden layer, for -csv")
 	fs.StringVar(&n.Delimiter, "delimiter", n.Delimiter, "field separator of the -csv and -test-csv files: one character, or tab (default ,)")
+	fs.Func("categorical", "comma-separated columns of -csv to encode as categories even where their cells are numbers (codes such as postcodes)", func(s string) error {
+		n.Categorical = nil
+		for _, c := range strings.Split(s, ",") {
+			if c = strings.TrimSpace(c); c == "" {
+				return errors.New("an empty column name")
+			}
+			n.Categorical = append(n.Categorical, c)
+		}
+		return nil
+	})
 }
 
 // flags declares the flags of the I/O settings, bound to o's fields.
@@ -277,7 +291,7 @@ func (n Numbers) Validate() error {
 func (n Numbers) validateTabular() error {
 	switch {
 	case n.Model != tabularModel:
-		return errors.Errorf("-model %s: a -csv run trains an MLP sized by the data (-hidden sets its layers)", n.Model)
+		return errors.Errorf("-model %.40q: a -csv run trains an MLP sized by the data (-hidden sets its layers)", n.Model)
 	case n.Target == "":
 		return errors.New("-csv needs -target, the column to predict")
 	case n.Task != "" && n.Task != "classify" && n.Task != "regress":
@@ -303,8 +317,8 @@ func (n Numbers) validateTabular() error {
 }
 
 func (n Numbers) validateMNIST() error {
-	if n.Target != "" || n.Task != "" || n.TestCSV != "" || n.Hidden != nil || n.ValFraction != 0 || n.Dropout != 0 || n.Delimiter != "" {
-		return errors.New("-target, -task, -test-csv, -hidden, -val-fraction, -dropout and -delimiter are for -csv runs")
+	if n.Target != "" || n.Task != "" || n.TestCSV != "" || n.Hidden != nil || n.ValFraction != 0 || n.Dropout != 0 || n.Delimiter != "" || n.Categorical != nil {
+		return errors.New("-target, -task, -test-csv, -hidden, -val-fraction, -dropout, -delimiter and -categorical are for -csv runs")
 	}
 	if n.Patience > 0 && n.Val == 0 {
 		return errors.New("-patience needs a validation set (-val > 0)")
