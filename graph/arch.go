@@ -1,7 +1,9 @@
 package graph
 
 import (
+	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
@@ -75,7 +77,7 @@ func (a Arch) OutShape() ([]int, error) {
 	}
 	if len(ins) == 1 {
 		out, err := a.Net.OutShape(ins[0].Shape)
-		return out, errors.Wrapf(err, "input shape %v", ins[0].Shape)
+		return out, errors.Wrapf(err, "input shape %s", shapeString(ins[0].Shape))
 	}
 	ml, ok := a.Net.(MultiLayer)
 	if !ok {
@@ -85,13 +87,13 @@ func (a Arch) OutShape() ([]int, error) {
 	seen := map[string]bool{}
 	for k, in := range ins {
 		if in.Name == "" || seen[in.Name] {
-			return nil, errors.Errorf("input %d: name %q is empty or used twice", k, in.Name)
+			return nil, errors.Errorf("input %d: name %.40q is empty or used twice", k, in.Name)
 		}
 		seen[in.Name] = true
 		shapes[k] = in.Shape
 	}
 	out, err := ml.OutShapeN(shapes)
-	return out, errors.Wrapf(err, "input shapes %v", shapes)
+	return out, errors.Wrapf(err, "input shapes %s", shapesString(shapes))
 }
 
 // Validate checks that the network maps its inputs to an output the loss
@@ -101,11 +103,11 @@ func (a Arch) Validate() error {
 	for k, in := range d.Inputs {
 		for _, d := range in.Shape {
 			if d < 1 {
-				return errors.Errorf("input %s: shape %v has a dimension < 1", in.Name, in.Shape)
+				return errors.Errorf("input %d (%.40q): shape %s has a dimension < 1", k, in.Name, shapeString(in.Shape))
 			}
 		}
 		if len(in.Shape) == 0 {
-			return errors.Errorf("input %d (%s) has no shape", k, in.Name)
+			return errors.Errorf("input %d (%.40q) has no shape", k, in.Name)
 		}
 	}
 	out, err := a.OutShape()
@@ -115,5 +117,37 @@ func (a Arch) Validate() error {
 	if len(out) == 0 {
 		return errors.New("the network's output has no shape")
 	}
-	return errors.Wrapf(d.Loss.Check(out), "network output %v", out)
+	return errors.Wrapf(d.Loss.Check(out), "network output %s", shapeString(out))
+}
+
+// shortDims is how many dimensions of a shape, and shapes of a list, an
+// error prints: a shape may come from a file.
+const shortDims = 8
+
+// shapeString prints s as %v does, but at most shortDims dimensions of it:
+// [1 2 3], [1 1 1 1 1 1 1 1 … (500000 dimensions)].
+func shapeString(s []int) string {
+	if len(s) <= shortDims {
+		return fmt.Sprint(s)
+	}
+	return fmt.Sprintf("%s … (%d dimensions)]", strings.TrimSuffix(fmt.Sprint(s[:shortDims]), "]"), len(s))
+}
+
+// shapesString prints shapes as %v does, but at most shortDims of them,
+// each by shapeString.
+func shapesString(shapes [][]int) string {
+	var sb strings.Builder
+	sb.WriteByte('[')
+	for i, s := range shapes {
+		if i == shortDims {
+			fmt.Fprintf(&sb, " … (%d shapes)", len(shapes))
+			break
+		}
+		if i > 0 {
+			sb.WriteByte(' ')
+		}
+		sb.WriteString(shapeString(s))
+	}
+	sb.WriteByte(']')
+	return sb.String()
 }

@@ -25,6 +25,37 @@ import (
 //
 //	graph.RegisterLayer("scaled_tanh", ScaledTanh{})
 
+// Bounds on an architecture's specification. A specification comes from a
+// file, which may be anything; these bounds are checked in one pass over it
+// before anything is decoded, so that a hostile one is refused quickly and
+// the errors it causes, which quote names and shapes, stay short.
+const (
+	// MaxNameLen is the most bytes any string of a specification may have
+	// as written in its JSON: a layer's or input's name, a registered type
+	// name, a mode, a key. Names are identifiers ("block3.conv2"), and a
+	// layer's name appears in its errors, sometimes twice: 128 bytes is
+	// ample for a name and keeps such an error well under a kilobyte.
+	MaxNameLen = 128
+	// MaxShapeDims is the most dimensions an input's shape, or a layer's
+	// shape (a field Shape of type []int, as Reshape's), may have. Errors
+	// print shapes; 16 is far more than any layer here handles.
+	MaxShapeDims = 16
+	// MaxSpecDepth is the most levels of JSON objects and arrays nested
+	// in each other that a specification may have. A layer inside a
+	// composite one is two or three levels deeper (its spec, its config,
+	// the list of layers): a ResNet is about a dozen levels deep, and 64
+	// allows some twenty composite layers inside each other. Each level
+	// is read again by the levels above it, so the bound also bounds the
+	// cost of reading a specification to a small multiple of its length.
+	MaxSpecDepth = 64
+	// maxLiteral is the most bytes a number in a specification may have
+	// (a float64 written by encoding/json has at most 24).
+	maxLiteral = 64
+)
+
+// specLimits are the bounds above, for strictjson.Check.
+var specLimits = strictjson.Limits{Depth: MaxSpecDepth, String: MaxNameLen, Literal: maxLiteral}
+
 // registry maps names to the registered types and back.
 type registry struct {
 	mu     sync.RWMutex
@@ -40,8 +71,11 @@ var (
 
 // RegisterLayer makes the type of zero known by name, so that an
 // architecture holding it can be written to a checkpoint and read back. It
-// panics if name or the type is registered already, or if the type is not
-// a struct: registration is done once, at start-up, by the program.
+// panics if name or the type is registered already, if name is longer than
+// MaxNameLen, or if the type is not a struct: registration is done once, at
+// start-up, by the program. A string in the type's configuration must fit
+// in MaxNameLen bytes, and a field Shape []int in MaxShapeDims dimensions,
+// for the layer to be read back.
 func RegisterLayer(name string, zero Layer) { layerTypes.register(name, zero) }
 
 // RegisterLoss is RegisterLayer for a loss.
@@ -49,8 +83,8 @@ func RegisterLoss(name string, zero Loss) { lossTypes.register(name, zero) }
 
 func (r *registry) register(name string, zero any) {
 	t := reflect.TypeOf(zero)
-	if t == nil || t.Kind() != reflect.Struct || name == "" {
-		panic(fmt.Sprintf("graph: Register%s(%q, %T): want a name and a struct value", r.kind, name, zero))
+	if t == nil || t.Kind() != reflect.Struct || name == "" || len(name) > MaxNameLen {
+		panic(fmt.Sprintf("graph: Register%s(%.40q, %T): want a name of 1 to %d bytes and a struct value", r.kind, name, zero, MaxNameLen))
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -87,9 +121,15 @@ func (r *registry) marshal(v any) ([]byte, error) {
 	return json.Marshal(spec{Type: name, Config: cfg})
 }
 
+// unmarshal reads a spec. It checks b's bounds first (specLimits): it is
+// called again for each layer inside a composite one, on that layer's part
+// of the specification, so that the bounds hold however a layer is read.
 func (r *registry) unmarshal(b []byte) (any, error) {
-	var s spec
-	if err := strictjson.Decode(b, &s); err != nil {
+	if err := strictjson.Check(b, specLimits); err != nil {
+		return nil, errors.Wrapf(err, "reading a %s", r.kind)
+	}
+	s, err := readSpec(b)
+	if err != nil {
 		return nil, errors.Wrapf(err, "reading a %s", r.kind)
 	}
 	r.mu.RLock()
@@ -99,12 +139,70 @@ func (r *registry) unmarshal(b []byte) (any, error) {
 		return nil, errors.Errorf("unknown %s type %.40q (register it with graph.Register%s%s)", r.kind, s.Type, upper(r.kind[:1]), r.kind[1:])
 	}
 	p := reflect.New(t)
-	if len(s.Config) > 0 {
+	if u, ok := p.Interface().(json.Unmarshaler); ok && selfChecking[t] && len(s.Config) > 0 {
+		// Decode would read the config twice before u reads it itself.
+		if err := u.UnmarshalJSON(s.Config); err != nil {
+			return nil, errors.Wrapf(err, "reading %s %s", r.kind, s.Type)
+		}
+	} else if len(s.Config) > 0 {
 		if err := strictjson.Decode(s.Config, p.Interface()); err != nil {
 			return nil, errors.Wrapf(err, "reading %s %s", r.kind, s.Type)
 		}
 	}
+	if err := checkShapeFields(p.Elem()); err != nil {
+		return nil, errors.Wrapf(err, "reading %s %s", r.kind, s.Type)
+	}
 	return p.Elem().Interface(), nil
+}
+
+// selfChecking lists the layers of this package whose UnmarshalJSON reads
+// with strictjson.Decode, checking the syntax of what it is given: their
+// configs are handed to it as they are, not decoded first, so that a
+// composite layer's children are not read once more at each level. (A
+// type's UnmarshalJSON may otherwise assume valid JSON: keep it so.)
+var selfChecking = map[reflect.Type]bool{
+	reflect.TypeFor[Sequential](): true, reflect.TypeFor[Residual](): true,
+	reflect.TypeFor[Concat](): true, reflect.TypeFor[Merge](): true,
+}
+
+// readSpec splits b, {"type": name, "config": {...}}, into its name and
+// its config, which it does not read: the type's decoding does. It reads
+// b once (encoding/json would read the config twice more, and copy it,
+// at each level of nested layers) and is as strict as strictjson.Decode.
+func readSpec(b []byte) (spec, error) {
+	var s spec
+	ms, err := strictjson.Members(b)
+	if err != nil {
+		return s, err
+	}
+	for _, m := range ms {
+		switch {
+		case strings.EqualFold(m.Key, "type"):
+			if s.Type, err = strictjson.String(m.Value); err != nil {
+				return s, errors.Wrap(err, "type")
+			}
+		case strings.EqualFold(m.Key, "config"):
+			s.Config = m.Value
+		default:
+			return s, errors.Errorf("unknown field %.40q", m.Key)
+		}
+	}
+	return s, nil
+}
+
+// checkShapeFields refuses a field Shape []int of v (a struct) with more
+// than MaxShapeDims dimensions: a shape read from a file, which errors
+// print.
+func checkShapeFields(v reflect.Value) error {
+	for i := range v.NumField() {
+		f := v.Type().Field(i)
+		if f.IsExported() && f.Name == "Shape" && f.Type == reflect.TypeFor[[]int]() {
+			if n := v.Field(i).Len(); n > MaxShapeDims {
+				return errors.Errorf("config.%s: %d dimensions, more than %d", f.Name, n, MaxShapeDims)
+			}
+		}
+	}
+	return nil
 }
 
 func upper(s string) string { return strings.ToUpper(s) }
@@ -112,7 +210,10 @@ func upper(s string) string { return strings.ToUpper(s) }
 // MarshalLayer writes a layer as {"type": name, "config": fields}.
 func MarshalLayer(l Layer) ([]byte, error) { return layerTypes.marshal(l) }
 
-// UnmarshalLayer reads a layer written by MarshalLayer.
+// UnmarshalLayer reads a layer written by MarshalLayer. It refuses, before
+// decoding anything, a specification nested deeper than MaxSpecDepth or
+// holding a string longer than MaxNameLen, and a shape of more than
+// MaxShapeDims dimensions.
 func UnmarshalLayer(b []byte) (Layer, error) {
 	v, err := layerTypes.unmarshal(b)
 	if err != nil {
@@ -168,17 +269,25 @@ func (a Arch) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON reads an architecture written by MarshalJSON and checks it.
 func (a *Arch) UnmarshalJSON(b []byte) error {
+	if err := strictjson.Check(b, specLimits); err != nil {
+		return errors.Wrap(err, "reading the architecture")
+	}
 	var j archJSON
 	if err := strictjson.Decode(b, &j); err != nil {
 		return errors.Wrap(err, "reading the architecture")
 	}
+	for k, in := range j.Inputs {
+		if len(in.Shape) > MaxShapeDims {
+			return errors.Errorf("reading the architecture: inputs[%d].shape: %d dimensions, more than %d", k, len(in.Shape), MaxShapeDims)
+		}
+	}
 	net, err := UnmarshalLayer(j.Net)
 	if err != nil {
-		return err
+		return errors.Wrap(err, "reading the architecture: net")
 	}
 	loss, err := UnmarshalLoss(j.Loss)
 	if err != nil {
-		return err
+		return errors.Wrap(err, "reading the architecture: loss")
 	}
 	arch := Arch{Net: net, Inputs: j.Inputs, Loss: loss}
 	if err := arch.Validate(); err != nil {
@@ -204,9 +313,11 @@ func (l layerList) MarshalJSON() ([]byte, error) {
 	return json.Marshal(out)
 }
 
+// UnmarshalJSON reads the list in one pass, without copying or decoding
+// its elements, each of which UnmarshalLayer then reads once.
 func (l *layerList) UnmarshalJSON(b []byte) error {
-	var raw []json.RawMessage
-	if err := json.Unmarshal(b, &raw); err != nil {
+	raw, err := strictjson.Elements(b)
+	if err != nil {
 		return err
 	}
 	*l = make(layerList, len(raw))
