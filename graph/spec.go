@@ -84,7 +84,12 @@ func RegisterLoss(name string, zero Loss) { lossTypes.register(name, zero) }
 func (r *registry) register(name string, zero any) {
 	t := reflect.TypeOf(zero)
 	if t == nil || t.Kind() != reflect.Struct || name == "" || len(name) > MaxNameLen {
-		panic(fmt.Sprintf("graph: Register%s(%.40q, %T): want a name of 1 to %d bytes and a struct value", r.kind, name, zero, MaxNameLen))
+		panic(fmt.Sprintf("graph: Register%s%s(%.40q, %T): want a name of 1 to %d bytes and a struct value", upper(r.kind[:1]), r.kind[1:], name, zero, MaxNameLen))
+	}
+	// A type whose specification cannot bring it back as it was would save
+	// checkpoints that load changed or not at all: say so now, at start-up.
+	if p := specProblem(t); p != "" {
+		panic(fmt.Sprintf("graph: Register%s%s(%.40q, %T): %s", upper(r.kind[:1]), r.kind[1:], name, zero, p))
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()

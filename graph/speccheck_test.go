@@ -2,8 +2,11 @@ package graph
 
 import (
 	"reflect"
+
 	"strings"
 	"testing"
+
+	G "gorgonia.org/gorgonia"
 )
 
 // Types whose specification would not reload them as they were: a layer
@@ -53,3 +56,22 @@ func TestSpecProblem(t *testing.T) {
 		}
 	}
 }
+
+// TestRegisterRefusesWhatCannotReloadAsItWas: registration panics, naming
+// the field, before any checkpoint of such a layer is written.
+func TestRegisterRefusesWhatCannotReloadAsItWas(t *testing.T) {
+	defer func() {
+		msg, _ := recover().(string)
+		if !strings.Contains(msg, `RegisterLayer("test_hidden_scale"`) || !strings.Contains(msg, "field hiddenLayer.scale is not exported") {
+			t.Errorf("panic %q", msg)
+		}
+	}()
+	RegisterLayer("test_hidden_scale", hiddenLayer{})
+}
+
+// hiddenLayer is a Layer with its config unexported.
+type hiddenLayer struct{ scale float64 }
+
+func (hiddenLayer) Params() []ParamSpec                            { return nil }
+func (hiddenLayer) OutShape(in []int) ([]int, error)               { return in, nil }
+func (hiddenLayer) Forward(b *Builder, x *G.Node) (*G.Node, error) { return x, nil }
