@@ -39,7 +39,19 @@ func TestArchRoundTripsThroughJSON(t *testing.T) {
 		InShape: []int{64}, Loss: MSE{}}
 	two := Arch{Net: NewSequential(Merge{Branches: []Layer{Dense{Name: "l", In: 32, Out: 4}, Dense{Name: "r", In: 32, Out: 4}}, Mode: "add"},
 		Tanh{}, Dense{Name: "out", In: 4, Out: 2}), Inputs: []Input{{Name: "left", Shape: []int{32}}, {Name: "right", Shape: []int{32}}}}
-	for _, arch := range []Arch{cnn, res, two} {
+	// Every other registered layer, and the other losses.
+	rest := Arch{Net: NewSequential(
+		Conv2D{Name: "c", In: 2, Out: 4, Kernel: [2]int{3, 3}, Pad: [2]int{1, 1}}, GELU{},
+		AvgPool2D{Kernel: [2]int{2, 2}, Stride: [2]int{2, 2}}, SiLU{}, Softplus{}, Identity{},
+		GlobalAvgPool2D{}, Reshape{Shape: []int{2, 2}}, Flatten{}, Dense{Name: "o", In: 4, Out: 2}),
+		InShape: []int{2, 8, 8}, Loss: Huber{Delta: 0.5}}
+	var archs []Arch
+	for _, l := range []Loss{MAE{}, SigmoidCrossEntropy{}} {
+		a := rest
+		a.Loss = l
+		archs = append(archs, a)
+	}
+	for _, arch := range append([]Arch{cnn, res, two, rest}, archs...) {
 		roundTrip(t, arch)
 	}
 }
