@@ -31,6 +31,14 @@ func (t *Trainer) Checkpoint() (*checkpoint.Checkpoint, error) {
 	if err != nil {
 		return nil, err
 	}
+	if t.pending != nil {
+		// Restored, and no step taken since: the optimizer has no state yet
+		// (see initOptimizer), the restored one is still to be loaded.
+		ck.OptState = checkpoint.OptimizerState{Tensors: map[string][]float64{}, Steps: t.pending.Steps}
+		for name, v := range t.pending.Tensors {
+			ck.OptState.Tensors[name] = append([]float64(nil), v...)
+		}
+	}
 	for k, v := range t.Meta {
 		ck.Meta[k] = v
 	}

@@ -146,6 +146,18 @@ func (t *Trainer) Position() Position { return t.pos }
 // before a resume.
 func (t *Trainer) History() []EpochStats { return append([]EpochStats(nil), t.hist...) }
 
+// Steps returns the number of optimizer steps taken over the run, those of
+// a restored checkpoint included. (The optimizer itself counts them only
+// from the first step after Restore, when its state is loaded: it is
+// initialized from gradient tensors that exist only after a run.) A loop of
+// your own gets each step's rate as t.LR(t.Steps(), epoch).
+func (t *Trainer) Steps() int64 {
+	if t.pending != nil {
+		return t.pending.Steps
+	}
+	return t.Optimizer.Steps()
+}
+
 // LR returns the rate of the optimizer step numbered step (0-based over the
 // run) in 1-based epoch: the schedule's, then each callback that adjusts
 // rates (ReduceLROnPlateau), given the history before the epoch.
@@ -317,7 +329,7 @@ func (t *Trainer) fitBatch(train datasets.Source, epoch, nb int) error {
 		t.pos.Batch++
 		return nil
 	}
-	lr := t.LR(t.Optimizer.Steps(), epoch)
+	lr := t.LR(t.Steps(), epoch)
 	f, err := t.feedFor(train, i)
 	if err == nil {
 		err = f.fill(train, i)
@@ -327,7 +339,7 @@ func (t *Trainer) fitBatch(train datasets.Source, epoch, nb int) error {
 		loss, err = t.step(f, lr)
 	}
 	if err != nil {
-		return errors.Wrapf(err, "epoch %d, step %d", epoch, t.Optimizer.Steps()+1)
+		return errors.Wrapf(err, "epoch %d, step %d", epoch, t.Steps()+1)
 	}
 	t.pos.add(t.task, t.cfg.TopK, f.output(), f, n, loss)
 	t.pos.Batch++
@@ -343,7 +355,7 @@ func (t *Trainer) fitBatch(train datasets.Source, epoch, nb int) error {
 func (t *Trainer) endEpoch(val datasets.Source) (EpochStats, error) {
 	epoch := t.pos.Epoch + 1
 	p := t.pos
-	st := EpochStats{Epoch: epoch, Steps: t.Optimizer.Steps(), LR: t.LR(max(t.Optimizer.Steps()-1, 0), epoch),
+	st := EpochStats{Epoch: epoch, Steps: t.Steps(), LR: t.LR(max(t.Steps()-1, 0), epoch),
 		Seconds: p.Seconds, ValLoss: math.NaN(), Train: p.metrics(t.task, t.cfg.TopK)}
 	if p.Seen > 0 {
 		st.TrainLoss = p.LossSum / float64(p.Seen)

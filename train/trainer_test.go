@@ -29,6 +29,12 @@ func ruleArch() graph.Arch {
 // and a cosine schedule over 4 epochs.
 func newTrainer(t *testing.T, epochs int, callbacks ...train.Callback) *train.Trainer {
 	t.Helper()
+	return newTrainerWith(t, epochs, optim.Cosine{Epochs: 4}, callbacks...)
+}
+
+// newTrainerWith is newTrainer with another schedule.
+func newTrainerWith(t *testing.T, epochs int, sched optim.Schedule, callbacks ...train.Callback) *train.Trainer {
+	t.Helper()
 	m, err := graph.NewModel(ruleArch(), graph.Float32, rand.New(rand.NewPCG(7, 1)))
 	if err != nil {
 		t.Fatal(err)
@@ -37,7 +43,7 @@ func newTrainer(t *testing.T, epochs int, callbacks ...train.Callback) *train.Tr
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, err := train.New(m, opt, train.Config{Batch: 20, Epochs: epochs, Seed: 7, Schedule: optim.Cosine{Epochs: 4}, Callbacks: callbacks})
+	tr, err := train.New(m, opt, train.Config{Batch: 20, Epochs: epochs, Seed: 7, Schedule: sched, Callbacks: callbacks})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,6 +125,78 @@ func TestResumeIsExact(t *testing.T) {
 		}
 		second := newTrainer(t, 4)
 		if err := second.Restore(ck); err != nil {
+			t.Fatal(err)
+		}
+		if err := second.Fit(context.Background(), src, val); err != nil {
+			t.Fatal(err)
+		}
+		sameTrainers(t, straight, second)
+	}
+}
+
+// TestResumeIsExactWithAStepSchedule: with a rate that changes at every
+// step (a warm-up of 30 steps, then a cosine over the 80 steps), a resume
+// inside the warm-up and one at an epoch's end are the uninterrupted run.
+// The first resumed step took step 0's rate: the optimizer counts its steps
+// only once its restored state is loaded, at that step. A checkpoint saved
+// before that step keeps the restored optimizer state.
+func TestResumeIsExactWithAStepSchedule(t *testing.T) {
+	sched, err := optim.NewSchedule(optim.ScheduleConfig{Name: "cosine", Steps: 80, WarmupSteps: 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, val := newRuleSource(1, 400, 20, true), newRuleSource(2, 100, 50, false)
+	straight := newTrainerWith(t, 4, sched)
+	if err := straight.Fit(context.Background(), src, val); err != nil {
+		t.Fatal(err)
+	}
+	for _, stop := range []struct{ epoch, batch int }{{2, 7}, {2, 20}} {
+		first := newTrainerWith(t, 4, sched)
+		ctx, cancel := context.WithCancel(context.Background())
+		first.OnStep = func(s train.StepInfo) {
+			if s.Epoch == stop.epoch && s.Batch == stop.batch {
+				cancel()
+			}
+		}
+		if err := first.Fit(ctx, src, val); !errors.Is(err, train.ErrInterrupted) {
+			t.Fatalf("stop at %v: %v, want an interruption", stop, err)
+		}
+		cancel()
+		dir := t.TempDir()
+		path := filepath.Join(dir, "last.safetensors")
+		if err := first.Save(path); err != nil {
+			t.Fatal(err)
+		}
+		ck, err := checkpoint.Load(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Restored and saved again before any step: the same state.
+		again := newTrainerWith(t, 4, sched)
+		if err := again.Restore(ck); err != nil {
+			t.Fatal(err)
+		}
+		if again.Steps() != first.Steps() {
+			t.Errorf("restored trainer: %d steps, want %d", again.Steps(), first.Steps())
+		}
+		path2 := filepath.Join(dir, "again.safetensors")
+		if err := again.Save(path2); err != nil {
+			t.Fatal(err)
+		}
+		ck2, err := checkpoint.Load(path2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ck2.OptState.Steps != ck.OptState.Steps || len(ck2.OptState.Tensors) != len(ck.OptState.Tensors) || len(ck.OptState.Tensors) == 0 {
+			t.Fatalf("saved after a restore: %d steps, %d tensors; want %d, %d", ck2.OptState.Steps, len(ck2.OptState.Tensors), ck.OptState.Steps, len(ck.OptState.Tensors))
+		}
+		for name, v := range ck.OptState.Tensors {
+			if !equal(v, ck2.OptState.Tensors[name]) {
+				t.Errorf("optimizer tensor %s changed in a restore and save", name)
+			}
+		}
+		second := newTrainerWith(t, 4, sched)
+		if err := second.Restore(ck2); err != nil {
 			t.Fatal(err)
 		}
 		if err := second.Fit(context.Background(), src, val); err != nil {
