@@ -48,6 +48,9 @@ func (b *Batches) Size(i int) int {
 	return min(b.size, len(b.order)-i*b.size)
 }
 
+// Example implements Indexer: the dataset index of example j of batch i.
+func (b *Batches) Example(i, j int) int { return b.order[i*b.size+j] }
+
 // Shuffle draws a new order of the examples from rng for the next pass; a
 // nil rng restores the dataset's own order. It shuffles the dataset's own
 // order, not the previous pass's, so that the order depends only on rng's

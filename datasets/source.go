@@ -27,6 +27,14 @@ type Source interface {
 	Fill(i int, b *Batch) (int, error)
 }
 
+// An Indexer is a Source that can say which of its examples is at a place
+// of a batch, so that an error about a batch's example can name the
+// example in the data: Example(i, j) is the index, in the source's own
+// order (before any Shuffle), of example j of batch i in the current pass.
+type Indexer interface {
+	Example(i, j int) int
+}
+
 // A Batch is the memory a Source writes one batch into: the input tensors of
 // a compiled program and the trainer's label or target buffer.
 type Batch struct {

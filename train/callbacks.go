@@ -3,6 +3,7 @@ package train
 import (
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/pkg/errors"
 
@@ -91,7 +92,11 @@ func newMonitor(name string) monitor {
 func (m monitor) value(s EpochStats) (float64, error) {
 	v, ok := s.Get(m.name)
 	if !ok || math.IsNaN(v) {
-		return 0, errors.Errorf("epoch %d has no %s (is there a validation set?)", s.Epoch, m.name)
+		hint := "the figures it has: " + strings.Join(s.Names(), ", ")
+		if strings.HasPrefix(m.name, "val_") && math.IsNaN(s.ValLoss) {
+			hint = "it has no validation figures: is there a validation set?"
+		}
+		return 0, errors.Errorf("epoch %d has no %.40q (%s)", s.Epoch, m.name, hint)
 	}
 	return v, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/pkg/errors"
@@ -56,8 +57,16 @@ func TestEarlyStoppingMonitorsAccuracyUpward(t *testing.T) {
 	}
 	noVal := &train.EarlyStopping{}
 	tr3 := lineTrainer(t, graph.MSE{}, graph.Float32, train.Config{Batch: 32, Epochs: 2, Callbacks: []train.Callback{noVal}})
-	if err := tr3.Fit(context.Background(), newLineSource(1, 64, 32, false), nil); err == nil {
-		t.Error("early stopping on val_loss without a validation set: no error")
+	if err := tr3.Fit(context.Background(), newLineSource(1, 64, 32, false), nil); err == nil || !strings.Contains(err.Error(), "is there a validation set?") {
+		t.Errorf("early stopping on val_loss without a validation set: %v", err)
+	}
+	// A name the epochs do not have, with a validation set: the error lists
+	// those they have (it asked for a validation set before).
+	typo := &train.EarlyStopping{Monitor: "val_acc"}
+	tr4 := newTrainer(t, 2, typo)
+	err := tr4.Fit(context.Background(), newRuleSource(1, 100, 20, true), newRuleSource(2, 100, 50, false))
+	if err == nil || !strings.Contains(err.Error(), `no "val_acc" (the figures it has: train_loss, train_accuracy, val_loss, val_accuracy)`) {
+		t.Errorf("a misspelt monitor: %v", err)
 	}
 }
 

@@ -20,10 +20,23 @@ type Report struct {
 	// largest output) and its label, for a model whose loss takes labels;
 	// nil otherwise. They feed a confusion matrix.
 	Predicted, Labels []int
+
+	// outputsRight counts a sigmoid classifier's outputs on the right side
+	// of 0.5, and sigmoid says the model is one.
+	outputsRight int
+	sigmoid      bool
 }
 
-// Correct is the number of examples a classifier got right.
+// Correct is the number of examples a classifier got right: the label is
+// the largest output (a loss that takes labels), or, for a sigmoid
+// classifier (SigmoidCrossEntropy), the outputs whose probability is on the
+// target's side of 0.5 — the examples, for a model of one output; what
+// Metrics["accuracy"] divides by the outputs seen. It is 0 for a
+// regression.
 func (r *Report) Correct() int {
+	if r.sigmoid {
+		return r.outputsRight
+	}
 	n := 0
 	for i, p := range r.Predicted {
 		if p == r.Labels[i] {
@@ -98,5 +111,8 @@ func evaluate(m *graph.Model, src datasets.Source, topK int, keep bool) (*Report
 		}
 	}
 	r.N, r.Loss, r.Metrics = s.Seen, s.LossSum/float64(s.Seen), s.metrics(k, topK)
+	if k == binary {
+		r.sigmoid, r.outputsRight = true, s.Correct
+	}
 	return r, nil
 }

@@ -96,7 +96,7 @@ func (f *feed) fill(src datasets.Source, i int) error {
 	if got != n {
 		return errors.Errorf("batch %d: the source wrote %d examples, want %d", i, got, n)
 	}
-	if err := f.check(i); err != nil {
+	if err := f.check(src, i); err != nil {
 		return err
 	}
 	f.setTargets()
@@ -111,32 +111,39 @@ func (f *feed) fill(src datasets.Source, i int) error {
 }
 
 // check refuses labels out of range, and targets and inputs the source did
-// not write.
-func (f *feed) check(i int) error {
+// not write, saying which example of src (by its place in the source's own
+// order, when src is a datasets.Indexer).
+func (f *feed) check(src datasets.Source, i int) error {
+	where := func(j int) string {
+		if ix, ok := src.(datasets.Indexer); ok {
+			return fmt.Sprintf("example %d (example %d of the source's own order)", j, ix.Example(i, j))
+		}
+		return fmt.Sprintf("example %d", j)
+	}
 	n := f.prog.Batch
 	for k, x := range f.b.Inputs {
 		in := len(x) / n
 		for j := range n {
 			if a, b := x[j*in], x[j*in+in-1]; a != a || b != b {
-				return errors.Errorf("batch %d: input %d of example %d is NaN or was not written by the source", i, k, j)
+				return errors.Errorf("batch %d: input %d of %s is NaN or was not written by the source", i, k, where(j))
 			}
 		}
 	}
 	for j, l := range f.labels {
 		if l < 0 || l >= f.classes {
 			if l == -1 {
-				return errors.Errorf("batch %d: the source wrote no label for example %d", i, j)
+				return errors.Errorf("batch %d: the source wrote no label for %s", i, where(j))
 			}
-			return errors.Errorf("batch %d: example %d has label %d, want 0..%d", i, j, l, f.classes-1)
+			return errors.Errorf("batch %d: %s has label %d, want 0..%d", i, where(j), l, f.classes-1)
 		}
 	}
 	for j, v := range f.targets {
 		if v != v {
-			return errors.Errorf("batch %d: target %d of example %d is NaN or was not written by the source", i, j%f.out, j/f.out)
+			return errors.Errorf("batch %d: target %d of %s is NaN or was not written by the source", i, j%f.out, where(j/f.out))
 		}
 		if f.ranged && (v < f.lo || v > f.hi) {
-			return errors.Errorf("batch %d: target %d of example %d is %v, but %s takes targets from %v to %v",
-				i, j%f.out, j/f.out, v, f.what, f.lo, f.hi)
+			return errors.Errorf("batch %d: target %d of %s is %v, but %s takes targets from %v to %v",
+				i, j%f.out, where(j/f.out), v, f.what, f.lo, f.hi)
 		}
 	}
 	return nil

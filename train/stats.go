@@ -3,7 +3,9 @@ package train
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -46,6 +48,23 @@ func (s EpochStats) Get(name string) (float64, bool) {
 	}
 	v, ok := s.Train[strings.TrimPrefix(name, "train_")]
 	return v, ok
+}
+
+// Names returns the names Get knows for this epoch, in a fixed order:
+// train_loss, train_<metric>… sorted, then val_loss and val_<metric>…
+// sorted if the epoch was validated.
+func (s EpochStats) Names() []string {
+	names := []string{"train_loss"}
+	for _, k := range slices.Sorted(maps.Keys(s.Train)) {
+		names = append(names, "train_"+k)
+	}
+	if !math.IsNaN(s.ValLoss) {
+		names = append(names, "val_loss")
+		for _, k := range slices.Sorted(maps.Keys(s.Val)) {
+			names = append(names, "val_"+k)
+		}
+	}
+	return names
 }
 
 // MarshalJSON writes one flat object: epoch, steps, lr, train_loss,

@@ -92,6 +92,25 @@ func TestBinaryClassification(t *testing.T) {
 	if err != nil || p[0] < 0.9 || p[1] > 0.1 {
 		t.Errorf("probabilities %v, %v", p, err)
 	}
+	// Report.Correct was 0 for a sigmoid classifier: it counts here what
+	// the probabilities say, example by example.
+	r, err := train.Evaluate(tr.Model, val)
+	if err != nil {
+		t.Fatal(err)
+	}
+	probs, err := tr.Model.Probabilities(val.x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	right := 0
+	for i, q := range probs {
+		if (q > 0.5) == (val.y[i] == 1) {
+			right++
+		}
+	}
+	if r.Correct() != right || r.Correct() == 0 || r.Metrics["accuracy"] != float64(right)/float64(r.N) {
+		t.Errorf("Correct() = %d, accuracy %v; the probabilities give %d of %d", r.Correct(), r.Metrics["accuracy"], right, r.N)
+	}
 }
 
 // TestPartialLastBatch: 70 examples in batches of 32 are 32, 32 and 6. Run,
@@ -176,6 +195,22 @@ func TestSourceMistakesAreErrors(t *testing.T) {
 	}}, nil)
 	if err == nil || !strings.Contains(err.Error(), "target 0 of example 7 is 2, but graph.SigmoidCrossEntropy takes targets from 0 to 1") {
 		t.Errorf("target out of the loss's range: %v", err)
+	}
+	// A bad label in a Dataset is named by its index in the data too, not
+	// only by its place in the shuffled batch.
+	x := make([]float32, 40*6)
+	labels := make([]int, 40)
+	labels[5] = 3
+	d, err := datasets.New(x, []int{6}, labels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	batches, err := d.Batches(20, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := newTrainer(t, 1).Fit(context.Background(), batches, nil); err == nil || !strings.Contains(err.Error(), "(example 5 of the source's own order) has label 3, want 0..2") {
+		t.Errorf("a bad label in a Dataset: %v", err)
 	}
 	big := lineTrainer(t, graph.MSE{}, graph.Float32, train.Config{Batch: 16, Epochs: 1})
 	if err := big.Fit(context.Background(), line, nil); err == nil || !strings.Contains(err.Error(), "has 32 examples; the trainer's batch size is 16") {

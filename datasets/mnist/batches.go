@@ -70,6 +70,10 @@ func (b *Batches) Size(i int) int {
 	return min(b.size, len(b.order)-i*b.size)
 }
 
+// Example implements datasets.Indexer: the index in the data of example j
+// of batch i.
+func (b *Batches) Example(i, j int) int { return int(b.order[i*b.size+j]) }
+
 // Shuffle draws a new order of the examples from rng; call it before each
 // epoch. A nil rng keeps d's own order.
 //
