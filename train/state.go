@@ -3,6 +3,7 @@ package train
 import (
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"math"
 	"math/rand/v2"
 
@@ -21,6 +22,9 @@ const (
 	metaShuffle  = "rng.shuffle"
 	metaDropout  = "rng.dropout"
 	metaStopped  = "train.stopped"
+	// metaBatching is the trainer's batch size and DropLast: a position
+	// inside an epoch counts batches of that size.
+	metaBatching = "train.batching"
 )
 
 // Checkpoint captures everything an exact resume needs: the model's
@@ -62,6 +66,7 @@ func (t *Trainer) Checkpoint() (*checkpoint.Checkpoint, error) {
 	if err != nil {
 		return nil, errors.Wrap(err, "encoding the history")
 	}
+	ck.Meta[metaBatching] = batching(t.cfg)
 	ck.Meta[metaPosition] = string(pos)
 	ck.Meta[metaHistory] = string(hist)
 	ck.Meta[metaShuffle] = base64.StdEncoding.EncodeToString(shuffle)
@@ -93,7 +98,9 @@ func (t *Trainer) Save(path string) error {
 // taken: it copies the weights into the model, loads the position, history
 // and generator states, and makes the optimizer take the saved state (and
 // step count) before its first step. The trainer must have been made for
-// the same architecture and optimizer, and must not have trained yet.
+// the same architecture, optimizer and batching (Config.Batch and
+// DropLast: a position inside an epoch counts batches), and must not have
+// trained yet.
 //
 // Everything is checked before anything changes, so that a damaged
 // checkpoint fails here, naming the metadata field, and not in the middle
@@ -120,6 +127,11 @@ func (t *Trainer) Restore(ck *checkpoint.Checkpoint) error {
 	return nil
 }
 
+// batching says how the trainer cuts the data into batches.
+func batching(cfg Config) string {
+	return fmt.Sprintf("batch size %d, drop last %t", cfg.Batch, cfg.DropLast)
+}
+
 func (t *Trainer) restore(ck *checkpoint.Checkpoint) error {
 	if t.optReady || t.pos.Epoch != 0 || t.pos.Batch != 0 || len(t.hist) > 0 {
 		return errors.New("the trainer has trained already")
@@ -129,6 +141,11 @@ func (t *Trainer) restore(ck *checkpoint.Checkpoint) error {
 	}
 	if got, want := ck.Optimizer.Name, t.Optimizer.Config().Name; got != want {
 		return errors.Errorf("the checkpoint's optimizer is %.20s, not %s", got, want)
+	}
+	// Checkpoints from before the field was written have none.
+	if b, ok := ck.Meta[metaBatching]; ok && b != batching(t.cfg) {
+		return errors.Errorf("metadata field %s: the checkpoint was trained with %.40s, this trainer has %s: "+
+			"its position and the order of the examples would not carry over, and the resume would not be exact", metaBatching, b, batching(t.cfg))
 	}
 	pos, hist, err := t.readProgress(ck)
 	if err != nil {

@@ -270,6 +270,17 @@ func TestRestoreRefuses(t *testing.T) {
 	if err := other.Restore(ck); err == nil || !strings.Contains(err.Error(), "optimizer is adam, not sgd") {
 		t.Errorf("restore with another optimizer: %v", err)
 	}
+	// Another batch size: the position and the order would not carry over.
+	m2, _ := graph.NewModel(ruleArch(), graph.Float32, rand.New(rand.NewPCG(1, 1)))
+	adam, _ := optim.New(optim.Config{Name: "adam", LR: 0.01})
+	wider, err := train.New(m2, adam, train.Config{Batch: 25, Epochs: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wider.Close()
+	if err := wider.Restore(ck); err == nil || !strings.Contains(err.Error(), "trained with batch size 20, drop last false, this trainer has batch size 25") {
+		t.Errorf("restore with another batch size: %v", err)
+	}
 	delete(ck.Meta, "train.position")
 	fresh := newTrainer(t, 2)
 	if err := fresh.Restore(ck); err == nil || !strings.Contains(err.Error(), "no training position") {

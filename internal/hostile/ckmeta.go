@@ -77,9 +77,10 @@ func (g *ckGen) metadata() {
 }
 
 // deletedScope is what deleting key k breaks: a first-format file's
-// classes and input shape are checked only when present.
+// classes and input shape are checked only when present, and so is the
+// trainer's batching (files written before it was recorded lack it).
 func deletedScope(k string, scope Scope) Scope {
-	if k == "arch.classes" || k == "arch.in_shape" {
+	if k == "arch.classes" || k == "arch.in_shape" || k == "train.batching" {
 		return Any
 	}
 	return scope
