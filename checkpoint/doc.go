@@ -4,7 +4,7 @@
 // Python's safetensors can read. It also moves weights to and from PyTorch
 // state_dict files.
 //
-//	ck, err := checkpoint.New(model, opt)
+//	ck, err := checkpoint.New(model, opt, epochs) // opt may be nil: weights only
 //	err = ck.Save("last.safetensors", graph.Float32)
 //	ck, err = checkpoint.Load("last.safetensors")
 //	err = ck.Restore(model)

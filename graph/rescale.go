@@ -9,9 +9,12 @@ import (
 )
 
 // Rescale is a fixed affine map of each output, y = x·Scale + Shift, with
-// no parameters to train: the last layer of a regression on standardized
-// targets, so that the model's outputs (and its loss and metrics) are in
-// the targets' own units while the network learns values near 0.
+// no parameters to train: the last layer of a regression trained on
+// targets in their own units (not standardized), scaled by their standard
+// deviation and shifted by their mean, so that the model's outputs, loss
+// and metrics are in those units while the network before it learns values
+// near 0. (datasets/tabular standardizes its targets instead, and does not
+// use it.)
 //
 //	x: [batch, F] → y: [batch, F], len(Scale) = len(Shift) = F
 type Rescale struct {

@@ -13,7 +13,14 @@
 //	batches, err := d.Batches(64, false)
 //	meta, err := json.Marshal(enc) // store with the checkpoint
 //	x, err := enc.EncodeRow(map[string]string{"rooms": "3", "town": "Leeds"})
-//	price, err := enc.Value(float64(out[0])) // the model's standardized output
+//	out, err := model.Predict(x)
+//	price, err := enc.Value(out[0]) // the model's standardized output, in the target's unit
+//
+// A regression's targets are standardized like the features, so a model
+// trained on them predicts, and train's loss and metrics measure, in
+// standard deviations of the target: Encoder.Value turns a prediction back
+// into the target's unit, and MSE and MAE scale by Target().Std squared and
+// by Target().Std (cmd/train's last line does so; R² is the same in both).
 //
 // A column's kind is read off its training cells: numbers make a Numeric
 // column, text a Categorical one; Config.Categorical declares a column of
