@@ -413,6 +413,21 @@ func ownKey(k string) bool {
 // must be present with the same shape, and the checkpoint may hold no other;
 // errors name the tensor and both shapes.
 func (c *Checkpoint) Restore(m *graph.Model) error {
+	if err := c.Fits(m); err != nil {
+		return err
+	}
+	for _, name := range m.Params.Names() {
+		if err := graph.SetFloat64s(m.Params.Get(name), c.Params[name].Data); err != nil {
+			return errors.Wrapf(err, "tensor %s", name)
+		}
+	}
+	return nil
+}
+
+// Fits checks, without changing m, what Restore checks: every parameter of
+// m is in the checkpoint with the same shape, and the checkpoint holds no
+// other.
+func (c *Checkpoint) Fits(m *graph.Model) error {
 	for _, name := range m.Params.Names() {
 		p, ok := c.Params[name]
 		if !ok {
@@ -426,11 +441,6 @@ func (c *Checkpoint) Restore(m *graph.Model) error {
 	for _, name := range sortedKeys(c.Params) {
 		if m.Params.Get(name) == nil {
 			return errors.Errorf("checkpoint tensor %s is not a parameter of this model", quote(name))
-		}
-	}
-	for _, name := range m.Params.Names() {
-		if err := graph.SetFloat64s(m.Params.Get(name), c.Params[name].Data); err != nil {
-			return errors.Wrapf(err, "tensor %s", name)
 		}
 	}
 	return nil

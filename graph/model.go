@@ -177,7 +177,10 @@ func countExamples(m *Model, xs [][]float32) (int, error) {
 	n := -1
 	for k, x := range xs {
 		in := m.InSize(k)
-		if len(x) == 0 || len(x)%in != 0 {
+		if len(x) == 0 {
+			return 0, errors.Errorf("predict: input %s has no examples", m.Arch.Inputs[k].Name)
+		}
+		if len(x)%in != 0 {
 			return 0, errors.Errorf("predict: input %s: %d values is not a whole number of %d-value examples", m.Arch.Inputs[k].Name, len(x), in)
 		}
 		if n >= 0 && len(x)/in != n {

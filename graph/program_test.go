@@ -394,3 +394,15 @@ func TestNilPartsAreErrors(t *testing.T) {
 		t.Errorf("Predict needs no loss: %v", err)
 	}
 }
+
+// TestPredictNothingSaysSo: no examples was "0 values is not a whole number
+// of 6-value examples".
+func TestPredictNothingSaysSo(t *testing.T) {
+	m, err := NewModel(smallArch(), Float32, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Predict(nil); err == nil || !strings.Contains(err.Error(), "has no examples") {
+		t.Errorf("Predict(nil): %v", err)
+	}
+}

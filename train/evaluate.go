@@ -65,6 +65,9 @@ func EvaluateTopK(m *graph.Model, src datasets.Source, k int) (*Report, error) {
 	if m.Arch.Loss == nil || !m.Arch.Loss.Labels() {
 		return nil, errors.Errorf("evaluate: top-%d accuracy needs a classifier, and %T takes no labels", k, m.Arch.Loss)
 	}
+	if k >= m.OutSize() {
+		return nil, errors.Errorf("evaluate: top-%d accuracy of %d classes is always 100%%: want fewer than %d", k, m.OutSize(), m.OutSize())
+	}
 	return evaluate(m, src, k, true)
 }
 

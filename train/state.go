@@ -163,6 +163,11 @@ func (t *Trainer) restore(ck *checkpoint.Checkpoint) error {
 		}
 		states[key] = b
 	}
+	// The weights first: a checkpoint of another model is best told by them,
+	// not by the optimizer's state for them.
+	if err := ck.Fits(t.Model); err != nil {
+		return err
+	}
 	if err := t.checkOptState(ck.OptState); err != nil {
 		return errors.Wrap(err, "the checkpoint's optimizer state")
 	}

@@ -111,6 +111,10 @@ func TestBinaryClassification(t *testing.T) {
 	if r.Correct() != right || r.Correct() == 0 || r.Metrics["accuracy"] != float64(right)/float64(r.N) {
 		t.Errorf("Correct() = %d, accuracy %v; the probabilities give %d of %d", r.Correct(), r.Metrics["accuracy"], right, r.N)
 	}
+	// Top-k was silently ignored for a sigmoid classifier.
+	if _, err := train.New(tr.Model, tr.Optimizer, train.Config{Batch: 32, Epochs: 1, TopK: 1}); err == nil || !strings.Contains(err.Error(), "needs a classifier of labels") {
+		t.Errorf("TopK for a sigmoid classifier: %v", err)
+	}
 }
 
 // TestPartialLastBatch: 70 examples in batches of 32 are 32, 32 and 6. Run,

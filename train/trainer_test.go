@@ -281,6 +281,21 @@ func TestRestoreRefuses(t *testing.T) {
 	if err := wider.Restore(ck); err == nil || !strings.Contains(err.Error(), "trained with batch size 20, drop last false, this trainer has batch size 25") {
 		t.Errorf("restore with another batch size: %v", err)
 	}
+	// Another model: said by its weights, not by the optimizer's state
+	// for them.
+	narrow := graph.Arch{Net: graph.NewSequential(
+		graph.Dense{Name: "fc1", In: 6, Out: 8}, graph.ReLU{}, graph.Dropout{Name: "drop1", P: 0.3},
+		graph.Dense{Name: "fc2", In: 8, Out: 3}), InShape: []int{6}}
+	m3, _ := graph.NewModel(narrow, graph.Float32, rand.New(rand.NewPCG(1, 1)))
+	adam3, _ := optim.New(optim.Config{Name: "adam", LR: 0.01})
+	small, err := train.New(m3, adam3, train.Config{Batch: 20, Epochs: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer small.Close()
+	if err := small.Restore(ck); err == nil || !strings.Contains(err.Error(), `tensor "fc1.weight" has shape [6 16] in the checkpoint, the model wants [6 8]`) {
+		t.Errorf("restore into another model: %v", err)
+	}
 	delete(ck.Meta, "train.position")
 	fresh := newTrainer(t, 2)
 	if err := fresh.Restore(ck); err == nil || !strings.Contains(err.Error(), "no training position") {
@@ -297,6 +312,7 @@ func TestNewRefusesBadSettings(t *testing.T) {
 	}{
 		{train.Config{Batch: 0, Epochs: 1}, "batch size 0"},
 		{train.Config{Batch: 4, Epochs: -1}, "epochs -1"},
+		{train.Config{Batch: 4, Epochs: 1, TopK: 3}, "top-3 accuracy of 3 classes is always 100%"},
 	} {
 		if _, err := train.New(m, opt, c.cfg); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%+v: %v, want %q", c.cfg, err, c.want)
