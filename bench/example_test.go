@@ -13,5 +13,5 @@ func ExampleFLOPs() {
 	arch, _ := models.Preset("mlp")
 	flops, skipped, _ := bench.FLOPs(arch, 128)
 	fmt.Println(flops, len(skipped))
-	// Output: 513540096 0
+	// Output: 410779648 0
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"strings"
 
 	"github.com/pkg/errors"
 	G "gorgonia.org/gorgonia"
@@ -111,6 +112,9 @@ type Result struct {
 	Ratio      float64 `json:"ratio_tapestry_torch,omitempty"`
 	// TorchNote says why there is no comparison, or what was odd about it.
 	TorchNote string `json:"torch_note,omitempty"`
+	// TorchSetup is the peer's own account of its environment, its first
+	// repeat's: torch version, threads, the BLAS libraries it loaded.
+	TorchSetup json.RawMessage `json:"torch_setup,omitempty"`
 }
 
 // Run measures each workload of cfg at each GOMAXPROCS and writes a table
@@ -140,15 +144,11 @@ func Run(ctx context.Context, cfg Config, stdout io.Writer) ([]Result, error) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 
 	var peer *torchPeer
-	torchNote := ""
 	if c.CompareTorch {
+		// Asked for and not there is an error: a comparison without its
+		// other side is not one.
 		if peer, err = newTorchPeer(ctx, c, dir); err != nil {
-			if errors.Is(err, errNoTorch) {
-				torchNote = err.Error()
-				fmt.Fprintf(c.Log, "bench: not comparing with PyTorch: %v\n", err)
-			} else {
-				return nil, err
-			}
+			return nil, errors.Wrap(err, "-compare-torch")
 		}
 	}
 
@@ -176,9 +176,6 @@ func Run(ctx context.Context, cfg Config, stdout io.Writer) ([]Result, error) {
 			if r.SGEMMPeakGFLOPs > 0 {
 				r.PeakFraction = r.GFLOPs / r.SGEMMPeakGFLOPs
 			}
-			if r.TorchNote == "" {
-				r.TorchNote = torchNote
-			}
 			results = append(results, r)
 			if h := tableHeader(w.Kind, peer != nil); h != header {
 				fmt.Fprintln(table, h)
@@ -203,7 +200,7 @@ var errNoTorch = errors.New("PyTorch is not available")
 
 func newTorchPeer(ctx context.Context, c Config, dataDir string) (*torchPeer, error) {
 	script := c.TorchScript
-	p := &torchPeer{python: c.Python, libPath: c.TorchLibPath, data: dataDir}
+	p := &torchPeer{python: c.Python, libPath: c.TorchLibPath, data: dataDir, seed: c.Seed}
 	if err := p.available(ctx); err != nil {
 		return nil, errors.Wrap(errNoTorch, err.Error())
 	}
@@ -313,7 +310,11 @@ func newResult(c Config, w Workload, procs int, train *mnist.Dataset) (Result, g
 	if batch > train.Len() {
 		return Result{}, arch, errors.Errorf("batch size %d is larger than the %d training images", batch, train.Len())
 	}
-	flops, skipped, err := FLOPs(arch, batch)
+	count := FLOPs
+	if w.Kind == Infer {
+		count = ForwardFLOPs
+	}
+	flops, skipped, err := count(arch, batch)
 	if err != nil {
 		return Result{}, arch, err
 	}
@@ -324,8 +325,6 @@ func newResult(c Config, w Workload, procs int, train *mnist.Dataset) (Result, g
 		FLOPsPerStep: flops, GoVersion: runtime.Version(), BLAS: c.BLAS}
 	switch w.Kind {
 	case Infer:
-		// Forward only: FLOPs counts three products per layer.
-		r.FLOPsPerStep = flops / 3
 		r.Callers = w.callers()
 		if r.Callers > 1 {
 			r.PredictorBatch, r.Programs = max(batch, w.PredictorBatch), procs
@@ -409,17 +408,18 @@ func (s *samples) torchRepeat(ctx context.Context, c Config, w Workload, peer *t
 		if err != nil {
 			return errors.Wrapf(err, "repeat %d, PyTorch epoch", rep)
 		}
-		logSetup(c, rep, setup)
+		logSetup(c, r, rep, setup)
 		s.torchIncl = append(s.torchIncl, e.SamplesPerSec)
 		fmt.Fprintf(c.Log, "bench: %s GOMAXPROCS %d repeat %d/%d: PyTorch %d batches, %.0f samples/s\n",
 			w.Name, r.Procs, rep, c.Repeat, r.Steps, e.SamplesPerSec)
 		return nil
 	case Infer:
 		// One PyTorch process predicting alone, whatever the callers.
-		ti, err := peer.infer(ctx, w.Torch, r.Batch, r.Procs, r.Steps, r.Warmup)
+		ti, setup, err := peer.infer(ctx, w.Torch, r.Batch, r.Procs, r.Steps, r.Warmup)
 		if err != nil {
 			return errors.Wrapf(err, "repeat %d, PyTorch inference", rep)
 		}
+		logSetup(c, r, rep, setup)
 		s.torchRates = append(s.torchRates, ti.SamplesPerSec)
 		for _, us := range ti.LatenciesUs {
 			s.torchLatencies = append(s.torchLatencies, us/1e6)
@@ -433,7 +433,7 @@ func (s *samples) torchRepeat(ctx context.Context, c Config, w Workload, peer *t
 	if err != nil {
 		return errors.Wrapf(err, "repeat %d, PyTorch short run", rep)
 	}
-	logSetup(c, rep, setup)
+	logSetup(c, r, rep, setup)
 	lr, _, err := peer.run(ctx, w.Torch, r.Batch, r.Procs, long)
 	if err != nil {
 		return errors.Wrapf(err, "repeat %d, PyTorch long run", rep)
@@ -446,9 +446,24 @@ func (s *samples) torchRepeat(ctx context.Context, c Config, w Workload, peer *t
 	return nil
 }
 
-func logSetup(c Config, rep int, setup string) {
-	if rep == 1 && setup != "" {
-		fmt.Fprintf(c.Log, "bench: PyTorch peer: %s\n", setup)
+// logSetup logs the peer's setup line of the first repeat, records it in r
+// and warns when the peer did not load the OpenMP OpenBLAS the comparison
+// is meant against (a pthread or reference BLAS makes PyTorch several times
+// slower, and the ratio meaningless).
+func logSetup(c Config, r *Result, rep int, setup string) {
+	if rep != 1 || setup == "" {
+		return
+	}
+	fmt.Fprintf(c.Log, "bench: PyTorch peer: %s\n", setup)
+	if json.Valid([]byte(setup)) {
+		r.TorchSetup = json.RawMessage(setup)
+	}
+	if !strings.Contains(setup, "openblas-openmp") {
+		note := "the PyTorch peer did not load /usr/lib/x86_64-linux-gnu/openblas-openmp (see its blas_libs): its speed is not the one the comparison is meant against"
+		fmt.Fprintf(c.Log, "bench: warning: %s\n", note)
+		if r.TorchNote == "" {
+			r.TorchNote = note
+		}
 	}
 }
 

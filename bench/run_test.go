@@ -73,7 +73,7 @@ func TestRunJSON(t *testing.T) {
 	num := func(k string) float64 { v, _ := got[k].(float64); return v }
 	// Batch 128 is the mlp workload's own; its FLOPs are TestFLOPsDefaultMLP's.
 	if got["workload"] != "mlp" || num("batch") != 128 || num("procs") != 1 || num("gomaxprocs") != 1 ||
-		got["blas"] != "tapestry" || got["go_version"] != runtime.Version() || num("flops_per_step") != 513_540_096 {
+		got["blas"] != "tapestry" || got["go_version"] != runtime.Version() || num("flops_per_step") != 410_779_648 {
 		t.Errorf("identity fields wrong: %s", lines[0])
 	}
 	sps, med, p90 := num("samples_per_s"), num("ms_per_step_median"), num("ms_per_step_p90")
@@ -86,7 +86,7 @@ func TestRunJSON(t *testing.T) {
 	if r := sps * med / 1000 / 128; r < 1.0/3 || r > 3 {
 		t.Errorf("samples/s %v and median step %v ms disagree (ratio %v)", sps, med, r)
 	}
-	if want := 513_540_096 / (med / 1000) / 1e9; math.Abs(num("gflops")-want) > 1e-9*want {
+	if want := 410_779_648 / (med / 1000) / 1e9; math.Abs(num("gflops")-want) > 1e-9*want {
 		t.Errorf("gflops %v, want FLOPs / median step = %v", num("gflops"), want)
 	}
 	if num("allocs_per_step") < 0 || num("bytes_per_step") < 0 {
@@ -118,11 +118,12 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --batch) batch=$2; shift;; --max-batches) n=$2; shift;; --model) model=$2; shift;; --threads) threads=$2; shift;;
     --epochs|--data) shift;; --no-test) ;; --infer) infer=1;; --calls) calls=$2; shift;; --warmup-calls) shift;;
+    --seed) seed=$2; shift;;
     *) echo "unexpected $1" >&2; exit 4;;
   esac
   shift
 done
-echo '{"info": "setup", "torch": "fake"}' >&2
+echo '{"info": "setup", "torch": "fake", "seed": '"${seed:-0}"', "blas_libs": ["/fake/libblas.so.3"]}' >&2
 if [ -n "$infer" ]; then
 awk -v b="$batch" -v n="$calls" -v t="$threads" 'BEGIN {
   printf "{\"model\": \"mlp\", \"mode\": \"infer\", \"batch\": %d, \"threads\": %d, \"calls\": %d, \"p50_us\": 100.0, \"samples_per_s\": %.1f, \"latencies_us\": [", b, t, n, n*b/(n*0.0001 + int(n/10)*0.0009)
@@ -150,12 +151,20 @@ func TestRunCompareTorch(t *testing.T) {
 	var stdout, log bytes.Buffer
 	cfg := Config{Workloads: []string{"mlp"}, Batch: 16, Procs: []int{1}, Steps: 3, Warmup: 1, Repeat: 2,
 		Data: writeMNIST(t, 256), CompareTorch: true, Python: python, TorchScript: script,
-		TorchLibPath: "/fake/openblas", Log: &log}
+		TorchLibPath: "/fake/openblas", Seed: 5, Log: &log}
 	results, err := Run(context.Background(), cfg, &stdout)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, log.String())
 	}
 	r := results[0]
+	// The peer got -seed, its setup line is in the result, and a peer that
+	// did not load the OpenMP OpenBLAS is said to be off.
+	if !strings.Contains(string(r.TorchSetup), `"seed": 5`) {
+		t.Errorf("torch_setup %s, want the fake's line with seed 5", r.TorchSetup)
+	}
+	if !strings.Contains(r.TorchNote, "did not load /usr/lib/x86_64-linux-gnu/openblas-openmp") || !strings.Contains(log.String(), "warning: the PyTorch peer did not load") {
+		t.Errorf("torch_note %q, log:\n%s", r.TorchNote, log.String())
+	}
 	// The fake's long runs take 1+1+3 batches, its short ones 1+1: 3
 	// batches of 16 in 3·10 ms beyond its 0.1 s start, 1,600 samples/s
 	// (within 1%: the fake rounds its rate to 0.1 as torch_mnist.py does).
@@ -226,9 +235,9 @@ func TestRunInfer(t *testing.T) {
 		if !(r.P50us > 0 && r.P50us <= r.P99us && r.P99us <= r.MaxUs) || !(r.SamplesPerSec > 0) {
 			t.Errorf("result %d: p50 %v p99 %v max %v µs, %v samples/s", i, r.P50us, r.P99us, r.MaxUs, r.SamplesPerSec)
 		}
-		// The forward pass of the default MLP is a third of its training
-		// FLOPs (TestFLOPsDefaultMLP), per example.
-		if want := int64(513_540_096 / 128 / 3 * want.batch); r.FLOPsPerStep != want {
+		// The forward pass of the default MLP: 2 FLOPs for each of its
+		// 668,672 multiply-adds an example (TestFLOPsDefaultMLP).
+		if want := int64(2 * 668_672 * want.batch); r.FLOPsPerStep != want {
 			t.Errorf("result %d: flops per call %d, want %d", i, r.FLOPsPerStep, want)
 		}
 		if g := float64(r.FLOPsPerStep) / float64(r.Batch) * r.SamplesPerSec / 1e9; math.Abs(r.GFLOPs-g) > 1e-9*g ||
@@ -289,5 +298,28 @@ func TestRunErrors(t *testing.T) {
 	cancel()
 	if _, err := Run(ctx, Config{Workloads: []string{"mlp"}, Batch: 16, Data: data, Steps: 1, Repeat: 1}, &bytes.Buffer{}); err == nil {
 		t.Error("a cancelled context should stop Run")
+	}
+}
+
+// TestRunCompareTorchWithoutTorch: asked for and not there is an error,
+// not a table without its other side.
+func TestRunCompareTorchWithoutTorch(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the fake interpreter is a shell script")
+	}
+	dir := t.TempDir()
+	python, script := filepath.Join(dir, "python"), filepath.Join(dir, "torch_mnist.py")
+	if err := os.WriteFile(python, []byte("#!/bin/sh\necho 'No module named torch' >&2\nexit 1\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(script, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, log bytes.Buffer
+	cfg := Config{Workloads: []string{"mlp"}, Batch: 16, Procs: []int{1}, Steps: 2, Warmup: 0, Repeat: 1,
+		Data: writeMNIST(t, 64), CompareTorch: true, Python: python, TorchScript: script, Log: &log}
+	_, err := Run(context.Background(), cfg, &stdout)
+	if err == nil || !strings.Contains(err.Error(), "-compare-torch") || !strings.Contains(err.Error(), "PyTorch is not available") {
+		t.Errorf("Run without torch: %v", err)
 	}
 }

@@ -100,6 +100,7 @@ func parseTorchInfer(stdout []byte) (torchInfer, error) {
 // torchPeer runs torch_mnist.py.
 type torchPeer struct {
 	python, script, libPath, data string
+	seed                          uint64 // -seed, for the peer's initialization and order
 }
 
 // env is the process environment with the peer's LD_LIBRARY_PATH first.
@@ -128,6 +129,9 @@ func (t torchPeer) exec(ctx context.Context, args ...string) (stdout, stderr []b
 	args = append([]string{t.script}, args...)
 	if t.data != "" {
 		args = append(args, "--data", t.data)
+	}
+	if t.seed != 0 {
+		args = append(args, "--seed", strconv.FormatUint(t.seed, 10))
 	}
 	cmdline = t.python + " " + strings.Join(args, " ")
 	cmd := exec.CommandContext(ctx, t.python, args...)
@@ -161,20 +165,20 @@ func (t torchPeer) run(ctx context.Context, model string, batch, threads, maxBat
 
 // infer times calls predictions of model on batch test images at a time,
 // after warmup untimed ones, and returns the peer's inference line.
-func (t torchPeer) infer(ctx context.Context, model string, batch, threads, calls, warmup int) (torchInfer, error) {
-	stdout, _, cmdline, err := t.exec(ctx, "--model", model, "--infer", "--batch", strconv.Itoa(batch),
+func (t torchPeer) infer(ctx context.Context, model string, batch, threads, calls, warmup int) (torchInfer, string, error) {
+	stdout, stderr, cmdline, err := t.exec(ctx, "--model", model, "--infer", "--batch", strconv.Itoa(batch),
 		"--threads", strconv.Itoa(threads), "--calls", strconv.Itoa(calls), "--warmup-calls", strconv.Itoa(warmup))
 	if err != nil {
-		return torchInfer{}, err
+		return torchInfer{}, "", err
 	}
 	r, err := parseTorchInfer(stdout)
 	if err != nil {
-		return r, errors.Wrap(err, cmdline)
+		return r, "", errors.Wrap(err, cmdline)
 	}
 	if r.Batch != batch || r.Calls != calls {
-		return r, errors.Errorf("the PyTorch peer ran %d calls of batch %d, want %d of %d", r.Calls, r.Batch, calls, batch)
+		return r, "", errors.Errorf("the PyTorch peer ran %d calls of batch %d, want %d of %d", r.Calls, r.Batch, calls, batch)
 	}
-	return r, nil
+	return r, setupLine(stderr), nil
 }
 
 // torchRate is the peer's training speed over the batches that its long

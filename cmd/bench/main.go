@@ -3,7 +3,7 @@
 // JSON lines).
 //
 //	go run ./cmd/bench                                  # every available workload
-//	go run ./cmd/bench -compare-torch -json             # the table of docs/PERFORMANCE.md
+//	go run ./cmd/bench -workloads mlp,mlp-epoch,cnn,mlp-infer-1,mlp-infer-256,mlp-serve-8 -compare-torch -json   # docs/PERFORMANCE.md's table
 //	go run ./cmd/bench -workloads mlp -repeat 5 -steps 50 -compare-torch
 //	go run ./cmd/bench -workloads mlp-infer-1,mlp-serve-8 -calls 2000
 //	go run ./cmd/bench -workloads mlp,cnn -procs 1,2 -json
@@ -20,6 +20,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -41,8 +42,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	workloads := fs.String("workloads", "", "comma-separated workloads, of "+strings.Join(names(), ", ")+" (empty: every one models.Preset accepts)")
 	batch := fs.Int("batch", 0, "batch size of every training workload (0: the workload's own: mlp 128, cnn 64, lenet5 64); inference workloads keep theirs")
 	procs := fs.String("procs", "2", "comma-separated GOMAXPROCS values to measure at")
-	steps := fs.Int("steps", 50, "timed steps per repeat")
-	warmup := fs.Int("warmup", 10, "untimed steps per repeat before the timed ones")
+	steps := fs.Int("steps", 50, "timed steps per repeat of the training workloads (mlp, cnn, lenet5)")
+	warmup := fs.Int("warmup", 10, "untimed steps per repeat of the training workloads before the timed ones")
 	calls := fs.Int("calls", 0, "timed predictions per caller and repeat of inference workloads (0: the workload's own)")
 	repeat := fs.Int("repeat", 5, "repeats (fresh measurements) the figures are medians of")
 	jsonOut := fs.Bool("json", false, "write one JSON object per workload to stdout (the table goes to stderr)")
@@ -95,6 +96,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
+	if err := checkApplies(fs, *workloads); err != nil {
+		fmt.Fprintf(stderr, "bench: %v\n", err)
+		return 2
+	}
 	cfg := bench.Config{
 		Workloads: bench.ParseNames(*workloads), Batch: *batch, Procs: p,
 		Steps: *steps, Warmup: *warmup, Calls: *calls, Repeat: *repeat, JSON: *jsonOut, BLAS: *blasName,
@@ -113,6 +118,40 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// checkApplies refuses a flag given explicitly that none of the chosen
+// workloads would read: it would be ignored without a word.
+func checkApplies(fs *flag.FlagSet, workloads string) error {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	chosen := bench.ParseNames(workloads)
+	if set["workloads"] && len(chosen) == 0 {
+		return errors.Errorf("-workloads %q names no workload", workloads)
+	}
+	kinds := map[bench.Kind]bool{}
+	for _, w := range bench.Workloads {
+		if len(chosen) == 0 || slices.Contains(chosen, w.Name) {
+			kinds[w.Kind] = true
+		}
+	}
+	for _, c := range []struct {
+		flag string
+		ok   bool
+		why  string
+	}{
+		{"steps", kinds[bench.Train], "-steps and -warmup count the steps of the training workloads (mlp, cnn, lenet5); mlp-epoch runs one whole epoch, inference workloads count -calls"},
+		{"warmup", kinds[bench.Train], "-steps and -warmup count the steps of the training workloads (mlp, cnn, lenet5); mlp-epoch runs one whole epoch, inference workloads count -calls"},
+		{"batch", kinds[bench.Train] || kinds[bench.Epoch], "-batch sets the training workloads' batch; an inference workload's batch is its own"},
+		{"calls", kinds[bench.Infer], "-calls counts the predictions of the inference workloads (mlp-infer-1, mlp-infer-256, mlp-serve-8)"},
+		{"torch-script", set["compare-torch"], "-torch-script and -python are for -compare-torch"},
+		{"python", set["compare-torch"], "-torch-script and -python are for -compare-torch"},
+	} {
+		if set[c.flag] && !c.ok {
+			return errors.Errorf("-%s would do nothing here: %s", c.flag, c.why)
+		}
+	}
+	return nil
 }
 
 func names() []string {
