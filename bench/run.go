@@ -104,6 +104,11 @@ type Result struct {
 	TorchSamplesPerSecInclWarmup float64   `json:"torch_samples_per_s_incl_warmup,omitempty"`
 	TorchShortSeconds            []float64 `json:"torch_short_seconds,omitempty"`
 	TorchLongSeconds             []float64 `json:"torch_long_seconds,omitempty"`
+	// TorchBatchedSamplesPerSec, for a workload of several callers, is
+	// the peer predicting batches of as many examples as there are
+	// callers: a PyTorch server that batches its requests, where
+	// TorchSamplesPerSec is one that does not (the issue's target).
+	TorchBatchedSamplesPerSec float64 `json:"torch_batched_samples_per_s,omitempty"`
 	// TorchP50us, TorchP99us and TorchMaxUs are the peer's call latencies
 	// (model(x) under torch.inference_mode()), every repeat's pooled.
 	TorchP50us float64 `json:"torch_p50_us,omitempty"`
@@ -351,6 +356,9 @@ func newResult(c Config, w Workload, procs int, train *mnist.Dataset) (Result, g
 // figures are medians of.
 type samples struct {
 	stepSeconds, allocs, bytes, torchIncl []float64
+	// torchBatched are the peer's samples/s at batches of the callers'
+	// count, for a workload of several.
+	torchBatched []float64
 	// torchRates and torchLatencies are the peer's inference figures:
 	// each repeat's rate, and every call's latency in seconds.
 	torchRates, torchLatencies []float64
@@ -420,6 +428,15 @@ func (s *samples) torchRepeat(ctx context.Context, c Config, w Workload, peer *t
 			return errors.Wrapf(err, "repeat %d, PyTorch inference", rep)
 		}
 		logSetup(c, r, rep, setup)
+		if r.Callers > 1 {
+			tb, _, err := peer.infer(ctx, w.Torch, r.Callers*r.Batch, r.Procs, r.Steps, r.Warmup)
+			if err != nil {
+				return errors.Wrapf(err, "repeat %d, PyTorch inference in batches of %d", rep, r.Callers*r.Batch)
+			}
+			s.torchBatched = append(s.torchBatched, tb.SamplesPerSec)
+			fmt.Fprintf(c.Log, "bench: %s GOMAXPROCS %d repeat %d/%d: PyTorch in batches of %d: %.0f samples/s\n",
+				w.Name, r.Procs, rep, c.Repeat, r.Callers*r.Batch, tb.SamplesPerSec)
+		}
 		s.torchRates = append(s.torchRates, ti.SamplesPerSec)
 		for _, us := range ti.LatenciesUs {
 			s.torchLatencies = append(s.torchLatencies, us/1e6)
@@ -494,6 +511,9 @@ func (s *samples) summarize(r *Result, w Workload, c Config, torch bool) {
 		r.TorchSamplesPerSec = Median(s.torchIncl)
 	case Infer:
 		r.TorchSamplesPerSec = Median(s.torchRates)
+		if len(s.torchBatched) > 0 {
+			r.TorchBatchedSamplesPerSec = Median(s.torchBatched)
+		}
 		r.TorchP50us = 1e6 * Median(s.torchLatencies)
 		r.TorchP99us = 1e6 * Percentile(s.torchLatencies, 99)
 		r.TorchMaxUs = 1e6 * Percentile(s.torchLatencies, 100)

@@ -244,6 +244,12 @@ func TestRunInfer(t *testing.T) {
 			!(r.SGEMMPeakGFLOPs > 0) || math.Abs(r.PeakFraction-r.GFLOPs/r.SGEMMPeakGFLOPs) > 1e-12 {
 			t.Errorf("result %d: %v GFLOP/s (want %v), peak %v, fraction %v", i, r.GFLOPs, g, r.SGEMMPeakGFLOPs, r.PeakFraction)
 		}
+		// Several callers: the peer also runs batches of callers·batch
+		// (6), which the fake does 3 times as fast as batches of 2; one
+		// caller gets no such figure.
+		if want := map[int]float64{1: 0, 3: 3 * r.TorchSamplesPerSec}[want.callers]; math.Abs(r.TorchBatchedSamplesPerSec-want) > 1e-6*want+1e-9 {
+			t.Errorf("result %d: torch batched %v samples/s, want %v", i, r.TorchBatchedSamplesPerSec, want)
+		}
 		// The fake's calls: 27 of 100 µs and 3 of 1 ms per repeat, so the
 		// median is 100 µs and the maximum 1 ms.
 		if r.TorchP50us != 100 || r.TorchMaxUs != 1000 {
