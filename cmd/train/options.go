@@ -288,6 +288,12 @@ func (n Numbers) Validate() error {
 	return nil
 }
 
+// maxPathLen is the longest path of a CSV file a run reads: macOS's
+// PATH_MAX, far beyond any real path. A resumed run reads the paths its
+// checkpoint saved, which may say anything, and the errors of reading a
+// file quote its path whole: the bound keeps them short.
+const maxPathLen = 1024
+
 func (n Numbers) validateTabular() error {
 	switch {
 	case n.Model != tabularModel:
@@ -304,6 +310,10 @@ func (n Numbers) validateTabular() error {
 		return errors.New("-val, -limit and -init-from are for MNIST runs, not -csv ones (-val-fraction holds out validation rows)")
 	case n.Patience > 0 && n.ValFraction == 0:
 		return errors.New("-patience needs validation rows (-val-fraction > 0)")
+	case len(n.CSV) > maxPathLen:
+		return errors.Errorf("-csv %.40q…: a path of %d bytes, more than %d", n.CSV, len(n.CSV), maxPathLen)
+	case len(n.TestCSV) > maxPathLen:
+		return errors.Errorf("-test-csv %.40q…: a path of %d bytes, more than %d", n.TestCSV, len(n.TestCSV), maxPathLen)
 	}
 	if _, err := tabular.ParseDelimiter(n.Delimiter); err != nil {
 		return err

@@ -1,11 +1,11 @@
 package tabular
 
 import (
-	"bytes"
 	"encoding/json"
-	"io"
 
 	"github.com/pkg/errors"
+
+	"github.com/tapestry-ml/tapestry/internal/strictjson"
 )
 
 // jsonFormat is the version of the encoder's JSON form; a later version
@@ -62,14 +62,11 @@ func (e Encoder) MarshalJSON() ([]byte, error) {
 // missing statistic or a vocabulary out of order is an error, so that an
 // encoder read back encodes as the one written did.
 func (e *Encoder) UnmarshalJSON(data []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
+	// strictjson.Decode, not encoding/json's decoder, which quotes an
+	// unknown field whole: a checkpoint's encoder may hold one of any length.
 	var w jsonEncoder
-	if err := dec.Decode(&w); err != nil {
+	if err := strictjson.Decode(data, &w); err != nil {
 		return errors.Wrap(err, "reading a tabular encoder")
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("reading a tabular encoder: data after the object")
 	}
 	if w.Format != jsonFormat {
 		return errors.Errorf("reading a tabular encoder: format %d, want %d", w.Format, jsonFormat)

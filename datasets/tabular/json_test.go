@@ -109,7 +109,7 @@ func TestJSONIsStrict(t *testing.T) {
 		})
 	}
 	var e Encoder
-	wantError(t, e.UnmarshalJSON(append(data, []byte(" {}")...)), "data after the object")
+	wantError(t, e.UnmarshalJSON(append(data, []byte(" {}")...)), "data after the value")
 }
 
 // stdOf returns the text of the first "std" value in data.

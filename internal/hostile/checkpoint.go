@@ -30,6 +30,7 @@ const (
 	keySteps    = "optimizer.steps"
 	keyOptim    = "optimizer.config"
 	keyEpoch    = "epoch"
+	keyEncoder  = "tabular.encoder"
 )
 
 // huge is a string of a mebibyte, longer than any message should quote.

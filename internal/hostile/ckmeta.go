@@ -20,7 +20,7 @@ func metaScope(k string) Scope {
 	}
 	switch k {
 	case "format", keyVersion, keyEpoch, keyOptim, keySteps, keySpec, "arch.kind", "arch.config",
-		"arch.classes", "arch.in_shape", "tabular.encoder":
+		"arch.classes", "arch.in_shape", keyEncoder:
 		return All
 	}
 	return Any
@@ -28,7 +28,8 @@ func metaScope(k string) Scope {
 
 // metadata adds, for every metadata key, the file with that value deleted,
 // emptied, made huge, cut in half, and replaced by values of every JSON
-// type, each resealed.
+// type, and, inside the optimizer's config and a tabular run's encoder,
+// strings made huge, each resealed.
 func (g *ckGen) metadata() {
 	keys := make([]string, 0, len(g.f.Metadata))
 	for k := range g.f.Metadata {
@@ -67,6 +68,26 @@ func (g *ckGen) metadata() {
 			nv := nv
 			g.edit(Metadata, s, fmt.Sprintf("%s set to %.16q (%d bytes)", k, nv, len(nv)), func(f *safetensors.File) { f.Metadata[k] = nv })
 		}
+		// The JSON values the library and the commands decode: the
+		// optimizer's config and a tabular run's encoder, each string in
+		// them made huge. An encoder's names, categories and classes are
+		// left as they are: a reader takes them, and a table that lacks
+		// what they name is refused by an error that names the table, the
+		// data, not the file; its kinds and task, and an unknown field, its
+		// decoder must refuse.
+		if k == keyOptim || k == keyEncoder {
+			doc, err := decodeJSON(v)
+			if err != nil {
+				continue // its other edits cover a value that is not JSON
+			}
+			g.hugeInside(Metadata, k, doc, nil, func(p []step) (Scope, bool) {
+				if k == keyEncoder && p != nil {
+					last := p[len(p)-1]
+					return scope, last == "kind" || last == "task"
+				}
+				return scope, true
+			})
+		}
 	}
 	g.edit(Metadata, Any, "a user key and value of 1 MiB each", func(f *safetensors.File) { f.Metadata[huge] = huge })
 	g.edit(Metadata, Any, "100000 user keys", func(f *safetensors.File) {
@@ -74,6 +95,49 @@ func (g *ckGen) metadata() {
 			f.Metadata[fmt.Sprintf("user.%06d", i)] = "v"
 		}
 	})
+}
+
+// hugeInside adds, for metadata key k, whose value is the JSON document
+// doc, the file with each string inside doc made a mebibyte long, each of
+// the extra paths (which doc may lack) set to such a string (a path that
+// ends in an index of a list doc lacks makes that list, of the one string),
+// and, if doc is an object, with an unknown field of a mebibyte's name,
+// each resealed. The whole value made huge is refused before any string in
+// it is read: these edits reach the decoder, whose messages quote them.
+// scope says what the edit at a path (nil for the unknown field) breaks,
+// or false to leave the path alone.
+func (g *ckGen) hugeInside(class Class, k string, doc any, extra [][]step, scope func(path []step) (Scope, bool)) {
+	var paths [][]step
+	seen := map[string]bool{}
+	for _, l := range leaves(doc, nil) {
+		if _, ok := l.value.(string); ok {
+			paths, seen[pathString(l.path)] = append(paths, l.path), true
+		}
+	}
+	for _, p := range extra {
+		if !seen[pathString(p)] {
+			paths, seen[pathString(p)] = append(paths, p), true
+		}
+	}
+	for _, p := range paths {
+		s, try := scope(p)
+		if !try {
+			continue
+		}
+		d := setPath(doc, p, huge)
+		if _, index := p[len(p)-1].(int); index {
+			if _, list := get(doc, p[:len(p)-1]).([]any); !list {
+				d = setPath(doc, p[:len(p)-1], []any{huge})
+			}
+		}
+		g.edit(class, s, fmt.Sprintf("%s %s = a 1 MiB string", k, pathString(p)), func(f *safetensors.File) { f.Metadata[k] = jsonOf(d) })
+	}
+	if s, try := scope(nil); try {
+		if _, ok := doc.(map[string]any); ok {
+			d := setPath(doc, []step{huge}, 1)
+			g.edit(class, s, k+" with an unknown field of a 1 MiB name", func(f *safetensors.File) { f.Metadata[k] = jsonOf(d) })
+		}
+	}
 }
 
 // deletedScope is what deleting key k breaks: a first-format file's
@@ -87,10 +151,11 @@ func deletedScope(k string, scope Scope) Scope {
 }
 
 // spec adds edits of the architecture specification, resealed: every
-// number set to absurd values and to values of other types, every layer
-// type renamed, the structure changed, and architectures crafted to cost
-// much with few parameters. A file of the first format has no
-// specification, and gets its config edited instead.
+// number set to absurd values and to values of other types, every string
+// (names, types) made huge, every layer type renamed, the structure
+// changed, and architectures crafted to cost much with few parameters. A
+// file of the first format has no specification, and gets its config
+// edited instead.
 func (g *ckGen) spec() error {
 	key := keySpec
 	if g.v1 {
@@ -106,6 +171,10 @@ func (g *ckGen) spec() error {
 	for _, l := range leaves(doc, nil) {
 		where := pathString(l.path)
 		if s, ok := l.value.(string); ok {
+			// Every string (a layer's or an input's name, a type, an
+			// activation) made huge: the decoder bounds them
+			// (graph.MaxNameLen), and no message may quote one whole.
+			set(All, where+" = a 1 MiB string", setPath(doc, l.path, huge))
 			if l.path[len(l.path)-1] != "type" {
 				continue
 			}
@@ -138,7 +207,9 @@ func (g *ckGen) spec() error {
 }
 
 // structure adds edits of the specification's shape: parts deleted, inputs
-// absurd, layers dropped, doubled and reversed, nesting past any limit.
+// absurd, layers dropped, doubled and reversed, a huge key and a merge of
+// a huge mode, nesting within the limit and past it, by a little and by
+// far.
 func (g *ckGen) structure(set func(Scope, string, any), doc any) {
 	set(All, "net deleted", setPath(doc, []step{"net"}, deleteMarker{}))
 	set(All, "loss deleted", setPath(doc, []step{"loss"}, deleteMarker{}))
@@ -159,6 +230,24 @@ func (g *ckGen) structure(set func(Scope, string, any), doc any) {
 			rev[len(ls)-1-i] = l
 		}
 		set(All, "layers reversed", setPath(doc, layers, rev))
+	}
+	set(All, "an unknown field of a 1 MiB name", setPath(doc, []step{huge}, 1))
+	net := get(doc, []step{"net"})
+	set(All, "the net inside a merge whose mode is a 1 MiB string", setPath(doc, []step{"net"},
+		map[string]any{"type": "merge", "config": map[string]any{"branches": []any{net}, "mode": huge}}))
+	// The net inside sequentials nested past MaxSpecDepth (64 levels; a
+	// sequential is 3): at 3300 the whole is some 9,900 levels, just
+	// within encoding/json's own bound (10,000), so that the specification's
+	// decoder, not encoding/json, must refuse it. 16 are within the bound
+	// (55 levels at most): only another architecture, which a reader may
+	// accept.
+	for _, n := range []int{16, 100, 1000, 3300} {
+		scope := All
+		if n == 16 {
+			scope = Any
+		}
+		nested := strings.Repeat(`{"type":"sequential","config":{"layers":[`, n) + jsonOf(net) + strings.Repeat("]}}", n)
+		set(scope, fmt.Sprintf("the net inside %d nested sequentials", n), setPath(doc, []step{"net"}, json.RawMessage(nested)))
 	}
 	deep := strings.Repeat(`{"type":"sequential","config":{"layers":[`, 20000) + strings.Repeat("]}}", 20000)
 	g.edit(Spec, All, "sequentials nested 20000 deep", func(f *safetensors.File) {

@@ -110,7 +110,8 @@ func (g *ckGen) optimizerTensors() {
 }
 
 // options adds edits of a cmd/train checkpoint's saved options, resealed:
-// each setting made invalid, or valid but not what built the model.
+// each setting made invalid, or valid but not what built the model, and
+// each string setting made huge.
 func (g *ckGen) options() error {
 	s, ok := g.f.Metadata[keyOptions]
 	if !ok {
@@ -152,6 +153,16 @@ func (g *ckGen) options() error {
 			g.edit(Options, scope, fmt.Sprintf("train.options %s = %s", k, jsonOf(v)), func(f *safetensors.File) { f.Metadata[keyOptions] = jsonOf(d) })
 		}
 	}
+	// Every string field of the options, there or not, made huge: a
+	// resume must refuse each (an MNIST run's init_from aside: a resume
+	// does not read it) without quoting it whole.
+	g.hugeInside(Options, keyOptions, doc, [][]step{{"model"}, {"optimizer"}, {"schedule", "name"}, {"init_from"}, {"csv"},
+		{"target"}, {"task"}, {"test_csv"}, {"csv_delimiter"}, {"categorical", 0}}, func(p []step) (Scope, bool) {
+		if !tabular && len(p) == 1 && p[0] == "init_from" {
+			return Any, true
+		}
+		return Resume, true
+	})
 	return nil
 }
 
