@@ -3,9 +3,10 @@ package graph
 import (
 	"encoding/json"
 	"fmt"
-	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/tapestry-ml/tapestry/internal/fileio/memlimit"
 )
 
 // An architecture's specification comes from a file, which may be anything:
@@ -15,16 +16,6 @@ import (
 
 // maxErrLen is the longest error a hostile specification may cause.
 const maxErrLen = 1000
-
-// allocDuring returns the bytes f allocates.
-func allocDuring(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
-}
 
 // checkShortError fails unless err is an error of at most maxErrLen bytes
 // holding each of wants and no long run of the file's filler byte.
@@ -163,7 +154,7 @@ func TestSpecDeepNesting(t *testing.T) {
 	// at once, having read a few kilobytes.
 	deep := nestedSpec(3300, 1)
 	var err error
-	alloc := allocDuring(func() {
+	alloc := memlimit.Allocated(func() {
 		var a Arch
 		err = json.Unmarshal(deep, &a)
 	})
@@ -174,7 +165,7 @@ func TestSpecDeepNesting(t *testing.T) {
 	// Deeper than encoding/json allows, read as one layer.
 	deeper := nestedSpec(100_000, 1)
 	deeper = deeper[strings.Index(string(deeper), `"net":`)+6 : len(deeper)-len(`,"loss":{"type":"mse"}}`)]
-	alloc = allocDuring(func() { _, err = UnmarshalLayer(deeper) })
+	alloc = memlimit.Allocated(func() { _, err = UnmarshalLayer(deeper) })
 	checkShortError(t, "100000 levels", err, "", "levels")
 	if alloc > 1<<20 {
 		t.Errorf("100000 levels (%d bytes): %d bytes allocated", len(deeper), alloc)
@@ -196,7 +187,7 @@ func TestSpecDeepNesting(t *testing.T) {
 	}
 	cost := func(levels int) (uint64, int) {
 		b := nestedSpec(levels, leaves)
-		return allocDuring(func() {
+		return memlimit.Allocated(func() {
 			var a Arch
 			if err := json.Unmarshal(b, &a); err != nil {
 				t.Fatalf("%d levels: %v", levels, err)

@@ -8,6 +8,8 @@ import (
 	"image/png"
 	"strings"
 	"testing"
+
+	"github.com/tapestry-ml/tapestry/internal/fileio/memlimit"
 )
 
 // progressiveJPEG returns the header of a progressive JPEG (SOF2) of w x h pixels and
@@ -76,7 +78,7 @@ func TestDecodedBytesBoundsWhatDecodingAllocates(t *testing.T) {
 				t.Fatal(err)
 			}
 			est := decodedBytes(format, cfg, tt.data)
-			got := int64(allocated(func() { decode(bytes.NewReader(tt.data), "x", MaxPixels) }))
+			got := int64(memlimit.Allocated(func() { decode(bytes.NewReader(tt.data), "x", MaxPixels) }))
 			// The fixed part: bufio and zlib buffers, Huffman tables, the copy of
 			// the header, Digit's planes are not in decode.
 			const fixed = 128 << 10
@@ -95,7 +97,7 @@ func TestDecodeRefusesWhatWouldTakeTooMuchToDecode(t *testing.T) {
 	// planes take 953 MB, which image/jpeg would allocate from these 40 bytes.
 	data := progressiveJPEG(7071, 7071, 4)
 	var err error
-	n := allocated(func() { _, err = decode(bytes.NewReader(data), "cmyk.jpg", MaxPixels) })
+	n := memlimit.Allocated(func() { _, err = decode(bytes.NewReader(data), "cmyk.jpg", MaxPixels) })
 	want := "decoding cmyk.jpg: the jpeg image is 7071x7071 and would take 953 MB to decode, more than the 512 MB allowed"
 	if err == nil || err.Error() != want {
 		t.Fatalf("error %v, want %q", err, want)

@@ -11,9 +11,10 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/tapestry-ml/tapestry/internal/fileio/memlimit"
 )
 
 // sampleDigit is a 40x50 dark "1" on white.
@@ -116,7 +117,7 @@ func TestDecodeFileErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			path := writeFile(t, "upload.img", tt.data)
 			var err error
-			n := allocated(func() { _, err = File(path) })
+			n := memlimit.Allocated(func() { _, err = File(path) })
 			if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("error %v, want one naming %s and containing %q", err, path, tt.want)
 			}
@@ -149,13 +150,4 @@ func TestDecodeChecksTheLimitItIsGiven(t *testing.T) {
 	if _, err := decode(bytes.NewReader(data), "a.png", 1999); err == nil || !strings.Contains(err.Error(), "more than the 1999 allowed") {
 		t.Fatalf("limit 1999: %v", err)
 	}
-}
-
-// allocated returns the bytes f allocates.
-func allocated(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
 }

@@ -122,7 +122,7 @@ func TestHostileImagesUnderAMemoryLimit(t *testing.T) {
 	// In process, the three refused from their headers cost a fraction of a MiB.
 	for _, data := range [][]byte{tests[0].data, tests[1].data, tests[2].data} {
 		var err error
-		if n := allocated(func() { _, err = decode(bytes.NewReader(data), "x", MaxPixels) }); err == nil || n > 256<<10 {
+		if n := memlimit.Allocated(func() { _, err = decode(bytes.NewReader(data), "x", MaxPixels) }); err == nil || n > 256<<10 {
 			t.Fatalf("refusing from the header allocated %d bytes, error %v", n, err)
 		}
 	}

@@ -5,9 +5,10 @@ import (
 	"encoding/binary"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/tapestry-ml/tapestry/internal/fileio/memlimit"
 )
 
 // build returns a safetensors file with the given header text and data buffer.
@@ -158,15 +159,6 @@ func (z zeros) ReadAt(p []byte, off int64) (int, error) {
 	return len(p), nil
 }
 
-// allocated returns the bytes f allocates.
-func allocated(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
-}
-
 func TestDecodeAllocatesNothingAnUntrustedLengthAsks(t *testing.T) {
 	const limit = 1 << 20 // 1 MiB: far below every length these headers claim
 	bigTensor := build(`{"a":{"dtype":"F32","shape":[2500000000],"data_offsets":[0,10000000000]}}`, make([]byte, 1000))
@@ -188,7 +180,7 @@ func TestDecodeAllocatesNothingAnUntrustedLengthAsks(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var err error
-			n := allocated(func() { _, err = tt.r() })
+			n := memlimit.Allocated(func() { _, err = tt.r() })
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -246,7 +238,7 @@ func TestDecodeDoesNotTrustAnOverstatedSize(t *testing.T) {
 	b := build(header, make([]byte, 100))
 	size := int64(8+len(header)) + 10_000_000_000
 	var err error
-	n := allocated(func() { _, err = Decode(bytes.NewReader(b), size, "overstated.safetensors") })
+	n := memlimit.Allocated(func() { _, err = Decode(bytes.NewReader(b), size, "overstated.safetensors") })
 	if err == nil || !strings.Contains(err.Error(), "the input ends before the") {
 		t.Fatalf("error %v, want one saying the input ends before its size", err)
 	}

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"sort"
 	"testing"
+
+	"github.com/tapestry-ml/tapestry/internal/fileio/memlimit"
 )
 
 var updateCorpus = flag.Bool("update-corpus", false, "rewrite testdata/fuzz/FuzzDecode from fuzzSeeds")
@@ -85,12 +87,12 @@ func FuzzDecode(f *testing.F) {
 		// A size that overstates the input by a terabyte: whatever the header says
 		// fits it, nothing beyond the real bytes may be allocated, and it is an error.
 		var err error
-		if n := allocated(func() { _, err = Decode(bytes.NewReader(data), int64(len(data))+1<<40, "fuzz") }); n > limit || err == nil {
+		if n := memlimit.Allocated(func() { _, err = Decode(bytes.NewReader(data), int64(len(data))+1<<40, "fuzz") }); n > limit || err == nil {
 			t.Fatalf("Decode of %d bytes said to be 1 TiB more allocated %d bytes (limit %d), error %v", len(data), n, limit, err)
 		}
 
 		var got *File
-		n := allocated(func() { got, err = Decode(bytes.NewReader(data), int64(len(data)), "fuzz") })
+		n := memlimit.Allocated(func() { got, err = Decode(bytes.NewReader(data), int64(len(data)), "fuzz") })
 		if n > limit {
 			t.Fatalf("Decode of %d bytes allocated %d bytes (limit %d)", len(data), n, limit)
 		}

@@ -64,7 +64,7 @@ func TestHostileFilesUnderAMemoryLimit(t *testing.T) {
 			}
 			// And in process: refusing the file costs a small fraction of a MiB.
 			var err error
-			if n := allocated(func() { _, err = ReadFile(path) }); err == nil || n > 256<<10 {
+			if n := memlimit.Allocated(func() { _, err = ReadFile(path) }); err == nil || n > 256<<10 {
 				t.Fatalf("ReadFile allocated %d bytes, error %v", n, err)
 			}
 		})

@@ -3,9 +3,10 @@ package mnist
 import (
 	"bytes"
 	"io"
-	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/tapestry-ml/tapestry/internal/fileio/memlimit"
 )
 
 // setLimit sets *v to x for the rest of the test.
@@ -13,15 +14,6 @@ func setLimit(t *testing.T, v *int64, x int64) {
 	old := *v
 	*v = x
 	t.Cleanup(func() { *v = old })
-}
-
-// allocated returns the bytes f allocates.
-func allocated(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
 }
 
 // TestMaxBytes checks that an honest header claiming more data than MaxBytes
@@ -61,7 +53,7 @@ func TestMaxBytes(t *testing.T) {
 			var err error
 			// The readers' own state (bufio, the decompressor) is well
 			// under 256 KiB; the data would be 1.5 MB or more.
-			if got := allocated(func() { err = c.read() }); got > 256<<10 {
+			if got := memlimit.Allocated(func() { err = c.read() }); got > 256<<10 {
 				t.Errorf("allocated %d bytes, want <= %d", got, 256<<10)
 			}
 			if err == nil || !strings.Contains(err.Error(), "reading "+c.path+": "+c.claim) || !strings.Contains(err.Error(), want) {
@@ -92,7 +84,7 @@ func TestGrowthHoldsLittleMoreThanTheData(t *testing.T) {
 	need := growthImages * 28 * 28
 	var px []byte
 	var err error
-	got := allocated(func() { px, _, err = DecodeImages(struct{ io.Reader }{bytes.NewReader(data)}, -1, "x") })
+	got := memlimit.Allocated(func() { px, _, err = DecodeImages(struct{ io.Reader }{bytes.NewReader(data)}, -1, "x") })
 	if err != nil || !bytes.Equal(px, testPixels(growthImages)) {
 		t.Fatalf("err %v, or the pixels differ", err)
 	}
@@ -114,7 +106,7 @@ func TestTwoPassReadsIntoOneBuffer(t *testing.T) {
 	var px []byte
 	var n int
 	var err error
-	got := allocated(func() { px, n, err = ReadImages(path) })
+	got := memlimit.Allocated(func() { px, n, err = ReadImages(path) })
 	if err != nil || n != growthImages || !bytes.Equal(px, testPixels(growthImages)) {
 		t.Fatalf("%d images, err %v, or the pixels differ", n, err)
 	}
