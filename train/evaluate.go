@@ -62,13 +62,25 @@ func EvaluateTopK(m *graph.Model, src datasets.Source, k int) (*Report, error) {
 	if k < 1 {
 		return nil, errors.Errorf("evaluate: top-k %d must be at least 1", k)
 	}
-	if m.Arch.Loss == nil || !m.Arch.Loss.Labels() {
-		return nil, errors.Errorf("evaluate: top-%d accuracy needs a classifier, and %T takes no labels", k, m.Arch.Loss)
+	if m.Arch.Loss == nil {
+		return nil, errors.New("evaluate: the model's Arch.Loss is nil (NewModel fills in CrossEntropy: was it cleared after?)")
 	}
-	if k >= m.OutSize() {
-		return nil, errors.Errorf("evaluate: top-%d accuracy of %d classes is always 100%%: want fewer than %d", k, m.OutSize(), m.OutSize())
+	if err := checkTopK(m, k); err != nil {
+		return nil, errors.Wrap(err, "evaluate")
 	}
 	return evaluate(m, src, k, true)
+}
+
+// checkTopK refuses a top-k accuracy (k > 0) that would mean nothing: for a
+// loss that takes no labels, or k at or above the number of classes.
+func checkTopK(m *graph.Model, k int) error {
+	switch {
+	case !m.Arch.Loss.Labels():
+		return errors.Errorf("top-%d accuracy needs a classifier of labels, and %T takes none", k, m.Arch.Loss)
+	case k >= m.OutSize():
+		return errors.Errorf("top-%d accuracy of %d classes is always 100%%: want fewer than %d", k, m.OutSize(), m.OutSize())
+	}
+	return nil
 }
 
 func evaluate(m *graph.Model, src datasets.Source, topK int, keep bool) (*Report, error) {

@@ -104,10 +104,11 @@ func New(m *graph.Model, opt optim.Optimizer, cfg Config) (*Trainer, error) {
 		return nil, errors.Errorf("train: epochs %d must not be negative", cfg.Epochs)
 	case cfg.TopK < 0:
 		return nil, errors.Errorf("train: top-k %d must not be negative", cfg.TopK)
-	case cfg.TopK > 0 && !m.Arch.Loss.Labels():
-		return nil, errors.Errorf("train: top-%d accuracy needs a classifier of labels, and %T takes none", cfg.TopK, m.Arch.Loss)
-	case cfg.TopK > 0 && cfg.TopK >= m.OutSize():
-		return nil, errors.Errorf("train: top-%d accuracy of %d classes is always 100%%: want fewer than %d", cfg.TopK, m.OutSize(), m.OutSize())
+	}
+	if cfg.TopK > 0 {
+		if err := checkTopK(m, cfg.TopK); err != nil {
+			return nil, errors.Wrap(err, "train")
+		}
 	}
 	if lr := opt.Config().LR; !(lr > 0) || math.IsInf(lr, 0) {
 		return nil, errors.Errorf("train: learning rate %v must be a positive number", lr)
