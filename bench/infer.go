@@ -40,6 +40,9 @@ type inferMeasurement struct {
 	samplesPerSec float64
 	allocsPerCall float64
 	bytesPerCall  float64
+	// examplesPerRun is, for several callers, the examples their shared
+	// Predictor ran per program run over the timed calls.
+	examplesPerRun float64
 }
 
 // measureInfer builds a fresh model of arch and times calls predictions of
@@ -64,9 +67,9 @@ func measureInfer(ctx context.Context, arch graph.Arch, batch, callers, predicto
 		return m, errors.Errorf("batch %d is more than the %d images to predict", batch, examples)
 	}
 	predict := model.Predict
+	var p *graph.Predictor
 	if callers > 1 {
-		p, err := graph.NewPredictor(model, max(batch, predictorBatch), runtime.GOMAXPROCS(0))
-		if err != nil {
+		if p, err = graph.NewPredictor(model, max(batch, predictorBatch), runtime.GOMAXPROCS(0)); err != nil {
 			return m, err
 		}
 		predict = p.Predict
@@ -89,6 +92,10 @@ func measureInfer(ctx context.Context, arch graph.Arch, batch, callers, predicto
 	runtime.GC()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
+	var first graph.PredictorStats
+	if p != nil {
+		first = p.Stats()
+	}
 	began := time.Now()
 	close(start)
 	done.Wait()
@@ -106,6 +113,10 @@ func measureInfer(ctx context.Context, arch graph.Arch, batch, callers, predicto
 	m.samplesPerSec = total * float64(batch) / wall
 	m.allocsPerCall = float64(after.Mallocs-before.Mallocs) / total
 	m.bytesPerCall = float64(after.TotalAlloc-before.TotalAlloc) / total
+	if p != nil {
+		last := p.Stats()
+		m.examplesPerRun = float64(last.Examples-first.Examples) / float64(last.Runs-first.Runs)
+	}
 	return m, nil
 }
 

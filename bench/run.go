@@ -33,7 +33,11 @@ type Result struct {
 	Callers        int `json:"callers"`
 	PredictorBatch int `json:"predictor_batch,omitempty"`
 	Programs       int `json:"programs,omitempty"`
-	Procs          int `json:"procs"`
+	// ExamplesPerRun is the median over repeats of the examples the shared
+	// Predictor ran per program run (graph.PredictorStats): how well it
+	// gathered the callers' requests into batches.
+	ExamplesPerRun float64 `json:"examples_per_run,omitempty"`
+	Procs          int     `json:"procs"`
 	// Steps and Warmup are the timed and untimed steps of each repeat: for
 	// Infer, the calls of each caller; for Epoch, the epoch's batches and 0.
 	Steps  int `json:"steps"`
@@ -356,6 +360,9 @@ func newResult(c Config, w Workload, procs int, train *mnist.Dataset) (Result, g
 // figures are medians of.
 type samples struct {
 	stepSeconds, allocs, bytes, torchIncl []float64
+	// examplesPerRun is each repeat's examples per run of a shared
+	// Predictor.
+	examplesPerRun []float64
 	// torchBatched are the peer's samples/s at batches of the callers'
 	// count, for a workload of several.
 	torchBatched []float64
@@ -402,9 +409,16 @@ func (s *samples) inferRepeat(ctx context.Context, c Config, w Workload, arch gr
 	r.SamplesPerSecRepeats = append(r.SamplesPerSecRepeats, m.samplesPerSec)
 	s.stepSeconds = append(s.stepSeconds, m.callSeconds...)
 	s.allocs = append(s.allocs, m.allocsPerCall)
+	if m.examplesPerRun > 0 {
+		s.examplesPerRun = append(s.examplesPerRun, m.examplesPerRun)
+	}
 	s.bytes = append(s.bytes, m.bytesPerCall)
-	fmt.Fprintf(c.Log, "bench: %s GOMAXPROCS %d repeat %d/%d: %.0f samples/s, p50 %.1f µs, max %.1f µs\n", w.Name, r.Procs, rep, c.Repeat,
-		m.samplesPerSec, 1e6*Median(m.callSeconds), 1e6*Percentile(m.callSeconds, 100))
+	gathered := ""
+	if m.examplesPerRun > 0 {
+		gathered = fmt.Sprintf(", %.2f examples a run", m.examplesPerRun)
+	}
+	fmt.Fprintf(c.Log, "bench: %s GOMAXPROCS %d repeat %d/%d: %.0f samples/s, p50 %.1f µs, max %.1f µs%s\n", w.Name, r.Procs, rep, c.Repeat,
+		m.samplesPerSec, 1e6*Median(m.callSeconds), 1e6*Percentile(m.callSeconds, 100), gathered)
 	return nil
 }
 
@@ -491,6 +505,9 @@ func (s *samples) summarize(r *Result, w Workload, c Config, torch bool) {
 	r.MsPerStepP90 = 1000 * Percentile(s.stepSeconds, 90)
 	r.AllocsPerStep = Median(s.allocs)
 	r.BytesPerStep = Median(s.bytes)
+	if len(s.examplesPerRun) > 0 {
+		r.ExamplesPerRun = Median(s.examplesPerRun)
+	}
 	switch {
 	case w.Kind == Infer:
 		r.P50us = 1e6 * Median(s.stepSeconds)

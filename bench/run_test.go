@@ -235,6 +235,11 @@ func TestRunInfer(t *testing.T) {
 		if !(r.P50us > 0 && r.P50us <= r.P99us && r.P99us <= r.MaxUs) || !(r.SamplesPerSec > 0) {
 			t.Errorf("result %d: p50 %v p99 %v max %v µs, %v samples/s", i, r.P50us, r.P99us, r.MaxUs, r.SamplesPerSec)
 		}
+		// Three callers of batch 2 share a Predictor of batch 6: a run
+		// holds one to three requests of 2 examples. One caller has none.
+		if epr := r.ExamplesPerRun; want.callers == 1 && epr != 0 || want.callers == 3 && !(epr >= 2 && epr <= 6) {
+			t.Errorf("result %d: %v examples per run of the shared Predictor", i, epr)
+		}
 		// The forward pass of the default MLP: 2 FLOPs for each of its
 		// 668,672 multiply-adds an example (TestFLOPsDefaultMLP).
 		if want := int64(2 * 668_672 * want.batch); r.FLOPsPerStep != want {

@@ -53,6 +53,9 @@ func BenchmarkSgemmPackedPredict784x512(b *testing.B) {
 func BenchmarkSgemmMLPForward1(b *testing.B)   { mlpForwardBench(b, 1) }
 func BenchmarkSgemmMLPForward256(b *testing.B) { mlpForwardBench(b, 256) }
 
+// The products of one run of a Predictor of batch 8 (mlp-serve-8).
+func BenchmarkSgemmMLPForward8(b *testing.B) { mlpForwardBench(b, 8) }
+
 func mlpForwardBench(b *testing.B, m int) {
 	r := rand.New(rand.NewPCG(1, 1))
 	mk := func(n int) []float32 {

@@ -212,6 +212,8 @@ func BenchmarkPredictorMLP1x8(b *testing.B) {
 		}
 	})
 	report(b, 1, mlpFLOPs)
+	st := p.Stats()
+	b.ReportMetric(float64(st.Examples)/float64(st.Runs), "examples/run")
 }
 
 func normalInputs(n int, rng *rand.Rand) []float32 {

@@ -3,6 +3,7 @@ package graph
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"sync"
 	"testing"
 )
@@ -160,5 +161,53 @@ func TestPredictorCombines(t *testing.T) {
 	wg.Wait()
 	if len(p.free) != 2 || len(p.queue) != 0 {
 		t.Errorf("%d programs free and %d requests queued after the calls, want 2 and 0", len(p.free), len(p.queue))
+	}
+}
+
+// TestPredictorGathersReadyCallers releases 8 goroutines at once on one
+// processor, each predicting one example through a predictor of batch 8
+// with one program set: the first to run holds the set and yields before
+// it runs, so the other seven queue their requests and all eight run as
+// one batch. Without the yield the first ran alone and the others made a
+// second run. The scheduler gives no promise of order, so a round that
+// splits is allowed now and then; the rounds in one batch are counted.
+func TestPredictorGathersReadyCallers(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	m, err := NewModel(smallArch(), Float32, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewPredictor(m, 8, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := make([]float32, 6)
+	const rounds = 20
+	whole := 0
+	for range rounds {
+		before := p.Stats()
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Go(func() {
+				<-start
+				if _, err := p.Predict(x); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		runtime.Gosched() // let all eight reach <-start
+		close(start)
+		wg.Wait()
+		after := p.Stats()
+		if got := after.Examples - before.Examples; got != 8 {
+			t.Fatalf("Stats counted %d examples for 8 predictions of one", got)
+		}
+		if after.Runs-before.Runs == 1 {
+			whole++
+		}
+	}
+	if whole < rounds*3/4 {
+		t.Errorf("8 ready callers ran as one batch in %d of %d rounds, want most", whole, rounds)
 	}
 }
