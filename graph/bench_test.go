@@ -216,6 +216,31 @@ func BenchmarkPredictorMLP1x8(b *testing.B) {
 	b.ReportMetric(float64(st.Examples)/float64(st.Runs), "examples/run")
 }
 
+// BenchmarkModelPredictMLP1x8 is BenchmarkPredictorMLP1x8 with the 8
+// goroutines calling Model.Predict, each call on a pooled program of its
+// own: the figure a Predictor's batching is to beat.
+func BenchmarkModelPredictMLP1x8(b *testing.B) {
+	useBenchBLAS(b)
+	m, err := graph.NewModel(mlpArch(), graph.Float32, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	const callers = 8
+	x := normalInputs(784, rand.New(rand.NewPCG(1, 3)))
+	b.ReportAllocs()
+	b.SetParallelism((callers + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := m.Predict(x); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	report(b, 1, mlpFLOPs)
+}
+
 func normalInputs(n int, rng *rand.Rand) []float32 {
 	x := make([]float32, n)
 	for i := range x {

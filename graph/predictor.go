@@ -111,6 +111,9 @@ func NewPredictor(m *Model, batch, workers int) (*Predictor, error) {
 	return p, nil
 }
 
+// Model returns the model p serves.
+func (p *Predictor) Model() *Model { return p.m }
+
 // Predict returns the raw outputs, [n, out...] row-major, for the n examples
 // in x (n·InSize(0) values). A last partial batch is padded with zeros:
 // inference has no batch statistics, so padding does not change the other

@@ -22,7 +22,13 @@ func TestServeConcurrently(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(Handler(m))
+	// A batch of 4 with 2 program sets: requests of up to 5 examples run
+	// together, alone, and split over several runs.
+	p, err := graph.NewPredictor(m, 4, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(Handler(p))
 	defer srv.Close()
 	var wg sync.WaitGroup
 	for g := 0; g < 32; g++ {
