@@ -45,7 +45,8 @@
 // also has a tile 2/3 as tall, so that m = 64 is 4 panels of 12 and 2 of 8
 // rather than 6 of 12 with 8 rows thrown away. The kernel set is chosen at
 // run time from golang.org/x/sys/cpu; other CPUs and architectures use a
-// portable 4×4 Go kernel.
+// portable 4×4 Go kernel. Packing a transposed float32 B, which is a
+// transpose, goes 8×8 blocks at a time in AVX registers (pack_amd64.s).
 //
 // A product of at most 8 rows with B not transposed (a prediction: one
 // example, or a few run together) takes another path: packing B would cost
