@@ -10,8 +10,18 @@ import (
 // promises (micro-panel q holds columns q·NR… of the block, row p at
 // q·NR·kc + p·NR, columns past nc zero), for the widths of every kernel
 // set, blocks with and without a partial last panel, at an offset inside a
-// padded B, transposed or not.
+// padded B, transposed or not; a transposed B with and without the
+// assembly transpose (transposeStrip8), which CPUs without AVX2 lack.
 func TestPackBLayout(t *testing.T) {
+	t.Run("default", testPackBLayout)
+	if transposeStrip8 != nil {
+		defer func(f func(*float32, uintptr, *float32, uintptr, int)) { transposeStrip8 = f }(transposeStrip8)
+		transposeStrip8 = nil
+		t.Run("go", testPackBLayout)
+	}
+}
+
+func testPackBLayout(t *testing.T) {
 	for _, NR := range []int{4, 8, 16, 32} {
 		for _, c := range []struct{ p0, j0, kc, nc, pad int }{
 			{0, 0, 1, 1, 0}, {0, 0, 3, 32, 0}, {2, 5, 7, 64, 3}, {1, 0, 384, 100, 0}, {0, 3, 262, 256, 1}, {5, 1, 2, 31, 2},
