@@ -1,6 +1,9 @@
 package bench
 
 import (
+	"strconv"
+	"strings"
+
 	"github.com/tapestry-ml/tapestry/models"
 	"github.com/tapestry-ml/tapestry/optim"
 )
@@ -81,14 +84,54 @@ var Workloads = []Workload{
 	{Name: "mlp-serve-8", Kind: Infer, Preset: "mlp", Batch: 1, Callers: 8, PredictorBatch: 8, Calls: 2000, Torch: "mlp"},
 }
 
-// LookupWorkload returns the named workload.
+// LookupWorkload returns the named workload: one of Workloads, or an
+// inference workload whose name gives its size, PRESET-infer-B (one caller
+// predicting batches of B, 1 ≤ B ≤ MaxInferBatch, max(200, 5000/B) calls)
+// or PRESET-serve-N (N goroutines, 2 ≤ N ≤ MaxCallers, predicting one
+// example at a time through one Predictor of batch N, 2,000 calls each),
+// for the presets mlp, cnn and lenet5: mlp-infer-1 and mlp-serve-8 are
+// such workloads.
 func LookupWorkload(name string) (Workload, bool) {
 	for _, w := range Workloads {
 		if w.Name == name {
 			return w, true
 		}
 	}
+	for _, preset := range []string{"mlp", "cnn", "lenet5"} {
+		torch := ""
+		if preset != "lenet5" {
+			torch = preset
+		}
+		if b, ok := sizeAfter(name, preset+"-infer-", 1, MaxInferBatch); ok {
+			return Workload{Name: name, Kind: Infer, Preset: preset, Batch: b, Calls: max(200, 5000/b), Torch: torch}, true
+		}
+		if n, ok := sizeAfter(name, preset+"-serve-", 2, MaxCallers); ok {
+			return Workload{Name: name, Kind: Infer, Preset: preset, Batch: 1, Callers: n, PredictorBatch: n, Calls: 2000, Torch: torch}, true
+		}
+	}
 	return Workload{}, false
+}
+
+// MaxInferBatch and MaxCallers bound the sizes an inference workload's name
+// may give: the inputs cycle through 2,048 images, and more goroutines than
+// that would only measure the scheduler.
+const (
+	MaxInferBatch = 2048
+	MaxCallers    = 1024
+)
+
+// sizeAfter parses name as prefix followed by a decimal number in [lo, hi],
+// written without sign or leading zeros.
+func sizeAfter(name, prefix string, lo, hi int) (int, bool) {
+	digits, ok := strings.CutPrefix(name, prefix)
+	if !ok || digits == "" || digits[0] < '1' || digits[0] > '9' {
+		return 0, false
+	}
+	n, err := strconv.Atoi(digits)
+	if err != nil || n < lo || n > hi {
+		return 0, false
+	}
+	return n, true
 }
 
 // Available returns the names of the workloads whose preset models.Preset

@@ -6,6 +6,7 @@
 //	go run ./cmd/bench -workloads mlp,mlp-epoch,cnn,mlp-infer-1,mlp-infer-256,mlp-serve-8 -compare-torch -json   # docs/PERFORMANCE.md's table
 //	go run ./cmd/bench -workloads mlp -repeat 5 -steps 50 -compare-torch
 //	go run ./cmd/bench -workloads mlp-infer-1,mlp-serve-8 -calls 2000
+//	go run ./cmd/bench -workloads mlp-infer-32,mlp-serve-16,cnn-infer-1 -compare-torch
 //	go run ./cmd/bench -workloads mlp,cnn -procs 1,2 -json
 //	go run ./cmd/bench -stalls 2m                       # the machine's own stalls, the floor of every latency tail
 //
@@ -20,7 +21,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"slices"
 	"strings"
 	"syscall"
 
@@ -39,7 +39,8 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	workloads := fs.String("workloads", "", "comma-separated workloads, of "+strings.Join(names(), ", ")+" (empty: every one models.Preset accepts)")
+	workloads := fs.String("workloads", "", "comma-separated workloads, of "+strings.Join(names(), ", ")+
+		", or PRESET-infer-B (one caller, batches of B) and PRESET-serve-N (N callers of one example sharing a Predictor) for mlp, cnn, lenet5 (empty: every listed one models.Preset accepts)")
 	batch := fs.Int("batch", 0, "batch size of every training workload (0: the workload's own: mlp 128, cnn 64, lenet5 64); inference workloads keep theirs")
 	procs := fs.String("procs", "2", "comma-separated GOMAXPROCS values to measure at")
 	steps := fs.Int("steps", 50, "timed steps per repeat of the training workloads (mlp, cnn, lenet5)")
@@ -131,7 +132,13 @@ func checkApplies(fs *flag.FlagSet, workloads string) error {
 	}
 	kinds := map[bench.Kind]bool{}
 	for _, w := range bench.Workloads {
-		if len(chosen) == 0 || slices.Contains(chosen, w.Name) {
+		if len(chosen) == 0 {
+			kinds[w.Kind] = true
+		}
+	}
+	for _, name := range chosen {
+		// An unknown name is Validate's to report.
+		if w, ok := bench.LookupWorkload(name); ok {
 			kinds[w.Kind] = true
 		}
 	}
@@ -143,7 +150,7 @@ func checkApplies(fs *flag.FlagSet, workloads string) error {
 		{"steps", kinds[bench.Train], "-steps and -warmup count the steps of the training workloads (mlp, cnn, lenet5); mlp-epoch runs one whole epoch, inference workloads count -calls"},
 		{"warmup", kinds[bench.Train], "-steps and -warmup count the steps of the training workloads (mlp, cnn, lenet5); mlp-epoch runs one whole epoch, inference workloads count -calls"},
 		{"batch", kinds[bench.Train] || kinds[bench.Epoch], "-batch sets the training workloads' batch; an inference workload's batch is its own"},
-		{"calls", kinds[bench.Infer], "-calls counts the predictions of the inference workloads (mlp-infer-1, mlp-infer-256, mlp-serve-8)"},
+		{"calls", kinds[bench.Infer], "-calls counts the predictions of the inference workloads (mlp-infer-1, mlp-infer-256, mlp-serve-8, PRESET-infer-B, PRESET-serve-N)"},
 		{"torch-script", set["compare-torch"], "-torch-script and -python are for -compare-torch"},
 		{"python", set["compare-torch"], "-torch-script and -python are for -compare-torch"},
 	} {

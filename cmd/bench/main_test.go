@@ -27,6 +27,8 @@ func TestBadFlagsExit2(t *testing.T) {
 		{"-workloads", "mlp-epoch", "-warmup", "3"},
 		{"-workloads", "mlp-infer-1,mlp-serve-8", "-batch", "32"},
 		{"-workloads", "mlp,cnn", "-calls", "100"},
+		{"-workloads", "mlp-infer-16", "-batch", "32"},
+		{"-workloads", "mlp-serve-0"},
 		{"-python", "/bin/false"},
 		{"-torch-script", "/etc/passwd"},
 		{"-stalls", "1s", "-workloads", "mlp"},
@@ -73,6 +75,34 @@ func TestJSON(t *testing.T) {
 		t.Fatalf("%v: %q", err, out.String())
 	}
 	if r.Workload != "mlp" || r.Batch != 32 || r.Procs != 1 || r.Steps != 2 || !(r.Rate > 0) {
+		t.Errorf("result %+v", r)
+	}
+}
+
+// TestSizedInferenceJSON runs a serving workload whose name gives its
+// callers, with -calls, and checks that both reach the result.
+func TestSizedInferenceJSON(t *testing.T) {
+	if testing.Short() {
+		t.Skip("predicts real MNIST images")
+	}
+	var out, errb bytes.Buffer
+	code := run(context.Background(), []string{"-workloads", "mlp-serve-3", "-calls", "7", "-repeat", "1", "-json"}, &out, &errb)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	var r struct {
+		Workload       string  `json:"workload"`
+		Batch          int     `json:"batch"`
+		Callers        int     `json:"callers"`
+		PredictorBatch int     `json:"predictor_batch"`
+		Steps          int     `json:"steps"`
+		ExamplesPerRun float64 `json:"examples_per_run"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatalf("%v: %q", err, out.String())
+	}
+	if r.Workload != "mlp-serve-3" || r.Batch != 1 || r.Callers != 3 || r.PredictorBatch != 3 || r.Steps != 7 ||
+		!(r.ExamplesPerRun >= 1 && r.ExamplesPerRun <= 3) {
 		t.Errorf("result %+v", r)
 	}
 }
