@@ -108,23 +108,30 @@ func TestPCGMatchesRand(t *testing.T) {
 
 // TestDropoutMaskInPartsIsTheStream: a mask big enough to be filled in
 // parts on several goroutines holds the draws of the stream one by one, in
-// order, and leaves the generator where those draws leave it.
+// order, and leaves the generator where those draws leave it, in float32
+// and float64.
 func TestDropoutMaskInPartsIsTheStream(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(3))
-	for _, n := range []int{1, maskMinPart - 1, 5*maskMinPart + 17} {
-		want := make([]float32, n)
-		ref := rand.New(rand.NewPCG(3, 9))
-		fillDropoutMask(ref, want, 0.2, 1.25) // one rng.Uint64 per element
-		got := tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(n))
-		rng := rand.New(rand.NewPCG(3, 9))
-		FillDropoutMask(rng, got, 0.2)
-		for i, v := range got.Float32s() {
-			if v != want[i] {
-				t.Fatalf("n=%d: element %d is %v, want %v", n, i, v, want[i])
-			}
+	for _, n := range []int{1, 2, 3, maskMinPart - 1, 5*maskMinPart + 17} {
+		checkMaskStream[float32](t, tensor.Float32, n)
+		checkMaskStream[float64](t, tensor.Float64, n)
+	}
+}
+
+func checkMaskStream[T Float](t *testing.T, dt tensor.Dtype, n int) {
+	t.Helper()
+	want := make([]T, n)
+	ref := rand.New(rand.NewPCG(3, 9))
+	fillDropoutMask(ref, want, 0.2, T(1/(1-0.2))) // one rng.Uint64 per element, keep as FillDropoutMask rounds it
+	got := tensor.New(tensor.Of(dt), tensor.WithShape(n))
+	rng := rand.New(rand.NewPCG(3, 9))
+	FillDropoutMask(rng, got, 0.2)
+	for i, v := range got.Data().([]T) {
+		if v != want[i] {
+			t.Fatalf("%v n=%d: element %d is %v, want %v", dt, n, i, v, want[i])
 		}
-		if a, b := rng.Uint64(), ref.Uint64(); a != b {
-			t.Errorf("n=%d: the generator's next draw is %x, want %x", n, a, b)
-		}
+	}
+	if a, b := rng.Uint64(), ref.Uint64(); a != b {
+		t.Errorf("%v n=%d: the generator's next draw is %x, want %x", dt, n, a, b)
 	}
 }
