@@ -170,11 +170,7 @@ func BenchmarkPredictMLP1(b *testing.B)   { predictBench(b, 1) }
 func BenchmarkPredictMLP256(b *testing.B) { predictBench(b, 256) }
 
 func predictBench(b *testing.B, batch int) {
-	useBenchBLAS(b)
-	m, err := graph.NewModel(mlpArch(), graph.Float32, rand.New(rand.NewPCG(1, 1)))
-	if err != nil {
-		b.Fatal(err)
-	}
+	m := benchMLP(b)
 	x := normalInputs(batch*784, rand.New(rand.NewPCG(1, 3)))
 	if _, err := m.Predict(x); err != nil { // compiles the program
 		b.Fatal(err)
@@ -189,29 +185,12 @@ func predictBench(b *testing.B, batch int) {
 }
 
 func BenchmarkPredictorMLP1x8(b *testing.B) {
-	useBenchBLAS(b)
-	m, err := graph.NewModel(mlpArch(), graph.Float32, rand.New(rand.NewPCG(1, 1)))
+	m := benchMLP(b)
+	p, err := graph.NewPredictor(m, callers1x8, runtime.GOMAXPROCS(0))
 	if err != nil {
 		b.Fatal(err)
 	}
-	const callers = 8
-	p, err := graph.NewPredictor(m, callers, runtime.GOMAXPROCS(0))
-	if err != nil {
-		b.Fatal(err)
-	}
-	x := normalInputs(784, rand.New(rand.NewPCG(1, 3)))
-	b.ReportAllocs()
-	b.SetParallelism((callers + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			if _, err := p.Predict(x); err != nil {
-				b.Error(err)
-				return
-			}
-		}
-	})
-	report(b, 1, mlpFLOPs)
+	predict1x8(b, p.Predict)
 	st := p.Stats()
 	b.ReportMetric(float64(st.Examples)/float64(st.Runs), "examples/run")
 }
@@ -219,20 +198,31 @@ func BenchmarkPredictorMLP1x8(b *testing.B) {
 // BenchmarkModelPredictMLP1x8 is BenchmarkPredictorMLP1x8 with the 8
 // goroutines calling Model.Predict, each call on a pooled program of its
 // own: the figure a Predictor's batching is to beat.
-func BenchmarkModelPredictMLP1x8(b *testing.B) {
+func BenchmarkModelPredictMLP1x8(b *testing.B) { predict1x8(b, benchMLP(b).Predict) }
+
+// callers1x8 is the goroutines of the 1x8 benchmarks.
+const callers1x8 = 8
+
+// benchMLP is the default MLP with package blas installed.
+func benchMLP(b *testing.B) *graph.Model {
 	useBenchBLAS(b)
 	m, err := graph.NewModel(mlpArch(), graph.Float32, rand.New(rand.NewPCG(1, 1)))
 	if err != nil {
 		b.Fatal(err)
 	}
-	const callers = 8
+	return m
+}
+
+// predict1x8 times predict called with one example at a time by
+// callers1x8 goroutines at once.
+func predict1x8(b *testing.B, predict func([]float32) ([]float64, error)) {
 	x := normalInputs(784, rand.New(rand.NewPCG(1, 3)))
 	b.ReportAllocs()
-	b.SetParallelism((callers + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+	b.SetParallelism((callers1x8 + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if _, err := m.Predict(x); err != nil {
+			if _, err := predict(x); err != nil {
 				b.Error(err)
 				return
 			}
