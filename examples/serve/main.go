@@ -1,22 +1,36 @@
-// Command serve answers predictions over HTTP: a JSON endpoint that many
+// Command serve answers predictions over HTTP: an endpoint that many
 // clients call at once, every request served by one shared model.
 //
 //	go run ./examples/serve -model runs/x/best.safetensors -addr localhost:8080
 //	curl -d '{"inputs": [[0.1, 0.2, …]]}' localhost:8080/predict
+//	curl -H 'Content-Type: application/octet-stream' --data-binary @x.f32 localhost:8080/predict
+//
+// A request is JSON, or with Content-Type application/octet-stream the
+// examples' inputs as little-endian float32, one example after the other.
+// The reply is JSON. Reading one MNIST image's 784 numbers from JSON takes
+// encoding/json 0.35–0.7 ms on the 2-core machines this was measured on,
+// four to eight times the prediction (about 80 µs for the default MLP): 8
+// clients sending one image a request got about twice the replies a second
+// in binary as in JSON.
 //
 // The requests share one graph.Predictor, which runs the examples of
 // requests that wait at the same time as one batch: a batch reads the
-// weights once for all its examples, so 8 clients sending one example each
-// get about twice the predictions a second that graph.Model.Predict gives
-// them (it is safe for concurrent use too, but runs each call on its own).
-// -batch bounds the examples of one run and the programs compiled for it
-// (batches 1, 2, 4, … up to it, for each processor).
+// weights once for all its examples, so that 8 goroutines predicting one
+// example each make about twice the predictions a second that they make
+// through graph.Model.Predict (go test -run '^$' -bench MLP1x8 ./graph/;
+// Model.Predict is safe for concurrent use too, but runs each call on its
+// own). -batch bounds the examples of one run and the programs compiled for
+// it (batches 1, 2, 4, … up to it, for each processor).
 package main
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"flag"
+	"io"
 	"log"
+	"math"
+	"mime"
 	"net/http"
 	"runtime"
 
@@ -68,14 +82,12 @@ func Handler(p *graph.Predictor) http.Handler {
 			reply(w, http.StatusMethodNotAllowed, Response{Error: "POST a JSON object {\"inputs\": [[…], …]}"})
 			return
 		}
-		var req Request
-		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&req); err != nil {
+		x, err := readInputs(w, r, p.Model().InSize(0))
+		if err != nil {
 			reply(w, http.StatusBadRequest, Response{Error: errors.Wrap(err, "reading the request").Error()})
 			return
 		}
-		res, err := predict(p, req.Inputs, classifier)
+		res, err := predict(p, x, classifier)
 		if err != nil {
 			reply(w, http.StatusBadRequest, Response{Error: err.Error()})
 			return
@@ -84,30 +96,60 @@ func Handler(p *graph.Predictor) http.Handler {
 	})
 }
 
-// predict runs the examples through the model, together with those of the
-// other requests waiting for p.
-func predict(p *graph.Predictor, inputs [][]float32, classifier bool) (Response, error) {
-	m := p.Model()
-	in, out := m.InSize(0), m.OutSize()
-	if len(inputs) == 0 {
-		return Response{}, errors.New("no inputs")
+// readInputs reads a request's examples, in JSON or binary by its
+// Content-Type, as in values each, one after the other.
+func readInputs(w http.ResponseWriter, r *http.Request, in int) ([]float32, error) {
+	body := http.MaxBytesReader(w, r.Body, maxBody)
+	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct == "application/octet-stream" {
+		b, err := io.ReadAll(body)
+		if err != nil {
+			return nil, err
+		}
+		if len(b) == 0 || len(b)%(4*in) != 0 {
+			return nil, errors.Errorf("%d bytes is not a whole number of examples of %d float32 values", len(b), in)
+		}
+		x := make([]float32, len(b)/4)
+		for i := range x {
+			x[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+			// JSON cannot carry NaN or ±Inf, in either direction.
+			if math.IsNaN(float64(x[i])) || math.IsInf(float64(x[i]), 0) {
+				return nil, errors.Errorf("value %d of example %d is %v", i%in, i/in, x[i])
+			}
+		}
+		return x, nil
 	}
-	x := make([]float32, 0, len(inputs)*in)
-	for i, row := range inputs {
+	var req Request
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		return nil, err
+	}
+	if len(req.Inputs) == 0 {
+		return nil, errors.New("no inputs")
+	}
+	x := make([]float32, 0, len(req.Inputs)*in)
+	for i, row := range req.Inputs {
 		if len(row) != in {
-			return Response{}, errors.Errorf("input %d has %d values, the model takes %d", i, len(row), in)
+			return nil, errors.Errorf("input %d has %d values, the model takes %d", i, len(row), in)
 		}
 		x = append(x, row...)
 	}
+	return x, nil
+}
+
+// predict runs the examples in x through the model, together with those
+// of the other requests waiting for p.
+func predict(p *graph.Predictor, x []float32, classifier bool) (Response, error) {
+	out := p.Model().OutSize()
 	y, err := p.Predict(x)
 	if err != nil {
 		return Response{}, err
 	}
 	res := Response{Outputs: rows(y, out)}
 	if classifier {
-		p := append([]float64(nil), y...)
-		m.Arch.Loss.(graph.Classifier).Probabilities(p, out)
-		res.Probabilities = rows(p, out)
+		prob := append([]float64(nil), y...)
+		p.Model().Arch.Loss.(graph.Classifier).Probabilities(prob, out)
+		res.Probabilities = rows(prob, out)
 	}
 	return res, nil
 }

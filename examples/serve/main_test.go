@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"math"
 	"math/rand/v2"
@@ -80,4 +81,68 @@ func TestServeConcurrently(t *testing.T) {
 			t.Errorf("%s: status %d, %+v", c.body, resp.StatusCode, res)
 		}
 	}
+}
+
+// TestServeBinary sends the same examples as JSON and as little-endian
+// float32: the replies agree, and a body that is not whole examples, or
+// holds a NaN, is refused.
+func TestServeBinary(t *testing.T) {
+	net := graph.NewSequential(graph.Dense{Name: "fc1", In: 4, Out: 3})
+	m, err := graph.NewModel(graph.Arch{Net: net, InShape: []int{4}}, graph.Float32, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := graph.NewPredictor(m, 4, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(Handler(p))
+	defer srv.Close()
+	post := func(ct string, body []byte) (int, Response) {
+		t.Helper()
+		resp, err := http.Post(srv.URL, ct, bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var res Response
+		if err := json.NewDecoder(resp.Body).Decode(&res); err != nil {
+			t.Fatal(err)
+		}
+		return resp.StatusCode, res
+	}
+	rows := [][]float32{{0.5, -1, 2, 0.25}, {3, 0, -0.5, 1}}
+	js, _ := json.Marshal(Request{Inputs: rows})
+	bin := f32bytes(append(rows[0], rows[1]...))
+	codeJ, resJ := post("application/json", js)
+	codeB, resB := post("application/octet-stream", bin)
+	if codeJ != 200 || codeB != 200 || len(resB.Outputs) != 2 {
+		t.Fatalf("status %d and %d: %+v, %+v", codeJ, codeB, resJ, resB)
+	}
+	for i := range resJ.Outputs {
+		for j, v := range resJ.Outputs[i] {
+			if resB.Outputs[i][j] != v {
+				t.Errorf("output [%d][%d]: binary %v, JSON %v", i, j, resB.Outputs[i][j], v)
+			}
+		}
+	}
+	for name, body := range map[string][]byte{
+		"empty":               nil,
+		"a partial example":   bin[:4*5],
+		"a NaN":               f32bytes([]float32{1, float32(math.NaN()), 0, 0}),
+		"an infinite value":   f32bytes([]float32{1, 2, 3, float32(math.Inf(-1))}),
+		"not a float's bytes": bin[:len(bin)-1],
+	} {
+		if code, res := post("application/octet-stream", body); code != 400 || res.Error == "" {
+			t.Errorf("%s: status %d, %+v", name, code, res)
+		}
+	}
+}
+
+func f32bytes(x []float32) []byte {
+	b := make([]byte, 4*len(x))
+	for i, v := range x {
+		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v))
+	}
+	return b
 }
