@@ -232,8 +232,10 @@ func (p *Predictor) run(set programSet, batch []*request) {
 // on 2 cores made batches of 1.1 examples on average (mlp-serve-8: 15,000
 // predictions a second; with it, ~3 examples a run and 30,000). It yields
 // again while the queue keeps growing, at most once per example the batch
-// lacks; a goroutine alone yields once, which costs it well under a
-// microsecond when nothing else is ready to run.
+// lacks. A goroutine alone yields once here and once after its run, and
+// the pool's worker, polling, is ready to run then: a batch-1 prediction
+// of the default MLP took 88–96 µs through a Predictor with one caller,
+// 83–88 through Model.Predict.
 func (p *Predictor) gather(batch []*request) ([]*request, int) {
 	rows := 0
 	for _, r := range batch {
