@@ -162,8 +162,17 @@ func rows(v []float64, cols int) [][]float64 {
 	return out
 }
 
+// reply writes res with status. It encodes res before the status goes
+// out: JSON cannot carry the NaN or ±Inf a broken model may output, and
+// the client then gets a 500 that says so rather than a 200 with a cut
+// body.
 func reply(w http.ResponseWriter, status int, res Response) {
+	body, err := json.Marshal(res)
+	if err != nil {
+		status = http.StatusInternalServerError
+		body, _ = json.Marshal(Response{Error: errors.Wrap(err, "the model's outputs cannot be written as JSON").Error()})
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(res)
+	_, _ = w.Write(append(body, '\n'))
 }

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 
@@ -145,4 +146,38 @@ func f32bytes(x []float32) []byte {
 		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v))
 	}
 	return b
+}
+
+// TestServeNonFiniteOutputs serves a model whose weights are NaN: the
+// reply is a 500 that says the outputs cannot be written, not a 200 with a
+// cut body.
+func TestServeNonFiniteOutputs(t *testing.T) {
+	net := graph.NewSequential(graph.Dense{Name: "fc1", In: 2, Out: 2})
+	m, err := graph.NewModel(graph.Arch{Net: net, InShape: []int{2}}, graph.Float32, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := m.Params.Get("fc1.weight")
+	if w == nil {
+		t.Fatal("no fc1.weight")
+	}
+	w.Float32s()[0] = float32(math.NaN())
+	p, err := graph.NewPredictor(m, 1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(Handler(p))
+	defer srv.Close()
+	resp, err := http.Post(srv.URL, "application/json", bytes.NewReader([]byte(`{"inputs": [[1, 2]]}`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var res Response
+	if err := json.NewDecoder(resp.Body).Decode(&res); err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusInternalServerError || !strings.Contains(res.Error, "cannot be written as JSON") {
+		t.Errorf("status %d, %+v", resp.StatusCode, res)
+	}
 }
