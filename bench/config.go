@@ -125,8 +125,8 @@ func (c Config) Validate() error {
 	seen := map[string]bool{}
 	for _, name := range d.Workloads {
 		if _, ok := LookupWorkload(name); !ok {
-			return errors.Errorf("unknown workload %q (want one of %s, or PRESET-infer-B, PRESET-serve-N for a preset of mlp, cnn, lenet5, 1 ≤ B ≤ %d, 2 ≤ N ≤ %d)",
-				name, strings.Join(workloadNames(), ", "), MaxInferBatch, MaxCallers)
+			return errors.Errorf("unknown workload %q (want one of %s, or PRESET-infer-B, PRESET-serve-N for a preset of %s, 1 ≤ B ≤ %d, 2 ≤ N ≤ %d)",
+				name, strings.Join(workloadNames(), ", "), strings.Join(InferPresets, ", "), MaxInferBatch, MaxCallers)
 		}
 		if seen[name] {
 			return errors.Errorf("workload %q listed twice", name)

@@ -79,9 +79,9 @@ var Workloads = []Workload{
 	{Name: "mlp-epoch", Kind: Epoch, Preset: "mlp", Batch: 128, Optim: optim.Config{Name: "adam", LR: 1e-3}, Torch: "mlp"},
 	{Name: "cnn", Batch: 64, Optim: optim.Config{Name: "adadelta", LR: 1.0}, Torch: "cnn"},
 	{Name: "lenet5", Batch: 64, Optim: optim.Config{Name: "adam", LR: 1e-3}},
-	{Name: "mlp-infer-1", Kind: Infer, Preset: "mlp", Batch: 1, Calls: 5000, Torch: "mlp"},
-	{Name: "mlp-infer-256", Kind: Infer, Preset: "mlp", Batch: 256, Calls: 200, Torch: "mlp"},
-	{Name: "mlp-serve-8", Kind: Infer, Preset: "mlp", Batch: 1, Callers: 8, PredictorBatch: 8, Calls: 2000, Torch: "mlp"},
+	inferWorkload("mlp", 1),
+	inferWorkload("mlp", 256),
+	serveWorkload("mlp", 8),
 }
 
 // LookupWorkload returns the named workload: one of Workloads, or an
@@ -97,19 +97,43 @@ func LookupWorkload(name string) (Workload, bool) {
 			return w, true
 		}
 	}
-	for _, preset := range []string{"mlp", "cnn", "lenet5"} {
-		torch := ""
-		if preset != "lenet5" {
-			torch = preset
-		}
+	for _, preset := range InferPresets {
 		if b, ok := sizeAfter(name, preset+"-infer-", 1, MaxInferBatch); ok {
-			return Workload{Name: name, Kind: Infer, Preset: preset, Batch: b, Calls: max(200, 5000/b), Torch: torch}, true
+			return inferWorkload(preset, b), true
 		}
 		if n, ok := sizeAfter(name, preset+"-serve-", 2, MaxCallers); ok {
-			return Workload{Name: name, Kind: Infer, Preset: preset, Batch: 1, Callers: n, PredictorBatch: n, Calls: 2000, Torch: torch}, true
+			return serveWorkload(preset, n), true
 		}
 	}
 	return Workload{}, false
+}
+
+// InferPresets are the presets whose inference workloads LookupWorkload
+// makes by name; torchModels those of them the PyTorch peer has.
+var (
+	InferPresets = []string{"mlp", "cnn", "lenet5"}
+	torchModels  = map[string]bool{"mlp": true, "cnn": true}
+)
+
+// inferWorkload is PRESET-infer-B: one caller predicting batches of b.
+func inferWorkload(preset string, b int) Workload {
+	return Workload{Name: preset + "-infer-" + strconv.Itoa(b), Kind: Infer, Preset: preset, Batch: b,
+		Calls: max(200, 5000/b), Torch: torchModel(preset)}
+}
+
+// serveWorkload is PRESET-serve-N: n callers of one example at a time
+// sharing a Predictor of batch n.
+func serveWorkload(preset string, n int) Workload {
+	return Workload{Name: preset + "-serve-" + strconv.Itoa(n), Kind: Infer, Preset: preset, Batch: 1,
+		Callers: n, PredictorBatch: n, Calls: 2000, Torch: torchModel(preset)}
+}
+
+// torchModel is the peer's --model for preset, or "" if it has none.
+func torchModel(preset string) string {
+	if torchModels[preset] {
+		return preset
+	}
+	return ""
 }
 
 // MaxInferBatch and MaxCallers bound the sizes an inference workload's name

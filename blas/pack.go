@@ -138,9 +138,9 @@ var transposeStrip8 func(dst *float32, dstStride uintptr, src *float32, srcStrid
 // packBTrans8 packs the columns of a panel of op(B) = Bᵀ eight at a time
 // with transposeStrip8, for float32 where there is one, and returns how
 // many columns it packed (a multiple of 8; 0 otherwise); packB packs the
-// rest. Packing Bᵀ element by element was 28% of the time of the input
-// gradient's GEMM of a 512×512 dense layer at batch 128, as long as its
-// multiply-adds would take at 400 GFLOP/s.
+// rest. Packed four columns at a time in Go, Bᵀ took 28% of the CPU time
+// of the input gradient's GEMM of a 512×512 dense layer at batch 128; in
+// 8×8 transposes, 7.6%.
 func packBTrans8[T float](b []T, ldb, j, p0, kc, w, NR int, panel []T) int {
 	var z T
 	if transposeStrip8 == nil || unsafe.Sizeof(z) != 4 || kc < 8 || w < 8 {

@@ -40,7 +40,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	workloads := fs.String("workloads", "", "comma-separated workloads, of "+strings.Join(names(), ", ")+
-		", or PRESET-infer-B (one caller, batches of B) and PRESET-serve-N (N callers of one example sharing a Predictor) for mlp, cnn, lenet5 (empty: every listed one models.Preset accepts)")
+		", or PRESET-infer-B (one caller, batches of B) and PRESET-serve-N (N callers of one example sharing a Predictor) for "+
+		strings.Join(bench.InferPresets, ", ")+" (empty: every listed one models.Preset accepts)")
 	batch := fs.Int("batch", 0, "batch size of every training workload (0: the workload's own: mlp 128, cnn 64, lenet5 64); inference workloads keep theirs")
 	procs := fs.String("procs", "2", "comma-separated GOMAXPROCS values to measure at")
 	steps := fs.Int("steps", 50, "timed steps per repeat of the training workloads (mlp, cnn, lenet5)")
@@ -131,8 +132,8 @@ func checkApplies(fs *flag.FlagSet, workloads string) error {
 		return errors.Errorf("-workloads %q names no workload", workloads)
 	}
 	kinds := map[bench.Kind]bool{}
-	for _, w := range bench.Workloads {
-		if len(chosen) == 0 {
+	if len(chosen) == 0 {
+		for _, w := range bench.Workloads {
 			kinds[w.Kind] = true
 		}
 	}
