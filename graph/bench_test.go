@@ -195,6 +195,24 @@ func BenchmarkPredictorMLP1x8(b *testing.B) {
 	b.ReportMetric(float64(st.Examples)/float64(st.Runs), "examples/run")
 }
 
+// BenchmarkPredictorMLP1 is BenchmarkPredictMLP1 through a Predictor with
+// one caller: what the Predictor's yields cost a caller alone.
+func BenchmarkPredictorMLP1(b *testing.B) {
+	m := benchMLP(b)
+	p, err := graph.NewPredictor(m, callers1x8, runtime.GOMAXPROCS(0))
+	if err != nil {
+		b.Fatal(err)
+	}
+	x := normalInputs(784, rand.New(rand.NewPCG(1, 3)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := p.Predict(x); err != nil {
+			b.Fatal(err)
+		}
+	}
+	report(b, 1, mlpFLOPs)
+}
+
 // BenchmarkModelPredictMLP1x8 is BenchmarkPredictorMLP1x8 with the 8
 // goroutines calling Model.Predict, each call on a pooled program of its
 // own: the figure a Predictor's batching is to beat.

@@ -235,7 +235,8 @@ func (p *Predictor) run(set programSet, batch []*request) {
 // lacks. A goroutine alone yields once here and once after its run, and
 // the pool's worker, polling, is ready to run then: a batch-1 prediction
 // of the default MLP took 88–96 µs through a Predictor with one caller,
-// 83–88 through Model.Predict.
+// 83–88 through Model.Predict, on a quiet machine (go test -run '^$'
+// -bench 'PredictMLP1$|PredictorMLP1$' ./graph/).
 func (p *Predictor) gather(batch []*request) ([]*request, int) {
 	rows := 0
 	for _, r := range batch {
