@@ -8,10 +8,10 @@
 // A request is JSON, or with Content-Type application/octet-stream the
 // examples' inputs as little-endian float32, one example after the other.
 // The reply is JSON. Reading one MNIST image's 784 numbers from JSON takes
-// encoding/json 0.35–0.7 ms on the 2-core machines this was measured on,
-// four to eight times the prediction (about 80 µs for the default MLP): 8
-// clients sending one image a request got about twice the replies a second
-// in binary as in JSON.
+// encoding/json 0.35–1 ms on the 2-core machines this was measured on,
+// four to ten times the prediction (about 80 µs for the default MLP), and
+// 8 clients sending one image a request got 1.4–2 times the replies a
+// second in binary (go test -run '^$' -bench . ./examples/serve/).
 //
 // The requests share one graph.Predictor, which runs the examples of
 // requests that wait at the same time as one batch: a batch reads the

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"io"
 	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -19,19 +21,10 @@ import (
 // batch of its own size, to one model behind the handler, and checks every
 // answer against a direct prediction (run it with -race).
 func TestServeConcurrently(t *testing.T) {
-	net := graph.NewSequential(graph.Dense{Name: "fc1", In: 4, Out: 8}, graph.ReLU{}, graph.Dense{Name: "fc2", In: 8, Out: 3})
-	m, err := graph.NewModel(graph.Arch{Net: net, InShape: []int{4}}, graph.Float32, rand.New(rand.NewPCG(1, 1)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := newModel(t, 4, graph.Dense{Name: "fc1", In: 4, Out: 8}, graph.ReLU{}, graph.Dense{Name: "fc2", In: 8, Out: 3})
 	// A batch of 4 with 2 program sets: requests of up to 5 examples run
 	// together, alone, and split over several runs.
-	p, err := graph.NewPredictor(m, 4, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(Handler(p))
-	defer srv.Close()
+	srv := serve(t, m, 4, 2)
 	var wg sync.WaitGroup
 	for g := 0; g < 32; g++ {
 		wg.Add(1)
@@ -88,30 +81,8 @@ func TestServeConcurrently(t *testing.T) {
 // float32: the replies agree, and a body that is not whole examples, or
 // holds a NaN, is refused.
 func TestServeBinary(t *testing.T) {
-	net := graph.NewSequential(graph.Dense{Name: "fc1", In: 4, Out: 3})
-	m, err := graph.NewModel(graph.Arch{Net: net, InShape: []int{4}}, graph.Float32, rand.New(rand.NewPCG(1, 1)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := graph.NewPredictor(m, 4, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(Handler(p))
-	defer srv.Close()
-	post := func(ct string, body []byte) (int, Response) {
-		t.Helper()
-		resp, err := http.Post(srv.URL, ct, bytes.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var res Response
-		if err := json.NewDecoder(resp.Body).Decode(&res); err != nil {
-			t.Fatal(err)
-		}
-		return resp.StatusCode, res
-	}
+	srv := serve(t, newModel(t, 4, graph.Dense{Name: "fc1", In: 4, Out: 3}), 4, 1)
+	post := func(ct string, body []byte) (int, Response) { return postReply(t, srv.URL, ct, body) }
 	rows := [][]float32{{0.5, -1, 2, 0.25}, {3, 0, -0.5, 1}}
 	js, _ := json.Marshal(Request{Inputs: rows})
 	bin := f32bytes(append(rows[0], rows[1]...))
@@ -152,23 +123,46 @@ func f32bytes(x []float32) []byte {
 // reply is a 500 that says the outputs cannot be written, not a 200 with a
 // cut body.
 func TestServeNonFiniteOutputs(t *testing.T) {
-	net := graph.NewSequential(graph.Dense{Name: "fc1", In: 2, Out: 2})
-	m, err := graph.NewModel(graph.Arch{Net: net, InShape: []int{2}}, graph.Float32, rand.New(rand.NewPCG(1, 1)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := newModel(t, 2, graph.Dense{Name: "fc1", In: 2, Out: 2})
 	w := m.Params.Get("fc1.weight")
 	if w == nil {
 		t.Fatal("no fc1.weight")
 	}
 	w.Float32s()[0] = float32(math.NaN())
-	p, err := graph.NewPredictor(m, 1, 1)
+	srv := serve(t, m, 1, 1)
+	code, res := postReply(t, srv.URL, "application/json", []byte(`{"inputs": [[1, 2]]}`))
+	if code != http.StatusInternalServerError || !strings.Contains(res.Error, "cannot be written as JSON") {
+		t.Errorf("status %d, %+v", code, res)
+	}
+}
+
+// newModel is a float32 model of the layers on in inputs.
+func newModel(t testing.TB, in int, layers ...graph.Layer) *graph.Model {
+	t.Helper()
+	m, err := graph.NewModel(graph.Arch{Net: graph.NewSequential(layers...), InShape: []int{in}}, graph.Float32, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// serve starts the handler for m behind a Predictor of batch and workers,
+// closed when the test ends.
+func serve(t testing.TB, m *graph.Model, batch, workers int) *httptest.Server {
+	t.Helper()
+	p, err := graph.NewPredictor(m, batch, workers)
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(Handler(p))
-	defer srv.Close()
-	resp, err := http.Post(srv.URL, "application/json", bytes.NewReader([]byte(`{"inputs": [[1, 2]]}`)))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// postReply posts body as content type ct and reads the JSON reply.
+func postReply(t testing.TB, url, ct string, body []byte) (int, Response) {
+	t.Helper()
+	resp, err := http.Post(url, ct, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +171,65 @@ func TestServeNonFiniteOutputs(t *testing.T) {
 	if err := json.NewDecoder(resp.Body).Decode(&res); err != nil {
 		t.Fatal(err)
 	}
-	if resp.StatusCode != http.StatusInternalServerError || !strings.Contains(res.Error, "cannot be written as JSON") {
-		t.Errorf("status %d, %+v", resp.StatusCode, res)
+	return resp.StatusCode, res
+}
+
+// The server's figures for one MNIST-sized image a request, from 8
+// clients at once, sent as JSON and in binary, and reading one request's
+// inputs alone (go test -run '^$' -bench . ./examples/serve/): the JSON
+// decoding is most of a request's time.
+func BenchmarkServeJSON(b *testing.B)   { benchServe(b, "application/json") }
+func BenchmarkServeBinary(b *testing.B) { benchServe(b, "application/octet-stream") }
+
+func BenchmarkReadInputsJSON(b *testing.B)   { benchRead(b, "application/json") }
+func BenchmarkReadInputsBinary(b *testing.B) { benchRead(b, "application/octet-stream") }
+
+// mnistRequest is one 784-value example in content type ct.
+func mnistRequest(ct string) []byte {
+	x := make([]float32, 784)
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := range x {
+		x[i] = r.Float32()
+	}
+	if ct == "application/octet-stream" {
+		return f32bytes(x)
+	}
+	body, _ := json.Marshal(Request{Inputs: [][]float32{x}})
+	return body
+}
+
+func benchServe(b *testing.B, ct string) {
+	m := newModel(b, 784, graph.Dense{Name: "fc1", In: 784, Out: 512}, graph.ReLU{},
+		graph.Dense{Name: "fc2", In: 512, Out: 512}, graph.ReLU{}, graph.Dense{Name: "fc3", In: 512, Out: 10})
+	srv := serve(b, m, 8, runtime.GOMAXPROCS(0))
+	body := mnistRequest(ct)
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 8}}
+	b.SetParallelism((8 + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			resp, err := client.Post(srv.URL, ct, bytes.NewReader(body))
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				b.Errorf("status %d", resp.StatusCode)
+				return
+			}
+		}
+	})
+}
+
+func benchRead(b *testing.B, ct string) {
+	body := mnistRequest(ct)
+	for b.Loop() {
+		r := httptest.NewRequest(http.MethodPost, "/predict", bytes.NewReader(body))
+		r.Header.Set("Content-Type", ct)
+		if _, err := readInputs(httptest.NewRecorder(), r, 784); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
