@@ -46,6 +46,26 @@ func writeCSV(t *testing.T, path string, rows int) {
 
 // tabularModel trains a classifier on the table with the library, as a
 // user would, and saves it with its encoder.
+// rowsFixture trains the tabular model on a training CSV of 300 rows and
+// writes content to a rows file of the given name beside it (the training
+// file is train.csv in the same folder).
+func rowsFixture(t *testing.T, name, content string) (ckpt, rows string) {
+	t.Helper()
+	dir := t.TempDir()
+	trainCSV := filepath.Join(dir, "train.csv")
+	writeCSV(t, trainCSV, 300)
+	rows = filepath.Join(dir, name)
+	writeFile(t, rows, content)
+	return tabularModel(t, trainCSV), rows
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func tabularModel(t *testing.T, csvPath string) string {
 	t.Helper()
 	return trainTabular(t, csvPath, tabular.Config{Target: "size"})
@@ -109,12 +129,7 @@ func trainTabular(t *testing.T, csvPath string, cfg tabular.Config) string {
 // naming the line for each bad one (a missing value, an unseen category),
 // and exit status 1.
 func TestPredictRows(t *testing.T) {
-	dir := t.TempDir()
-	trainCSV := filepath.Join(dir, "train.csv")
-	writeCSV(t, trainCSV, 300)
-	ckpt := tabularModel(t, trainCSV)
-	rows := filepath.Join(dir, "rows.csv")
-	os.WriteFile(rows, []byte("colour,x\nred,1.9\nblue,0.1\ngreen,1\nred,\nblue,1.95\n"), 0o644)
+	ckpt, rows := rowsFixture(t, "rows.csv", "colour,x\nred,1.9\nblue,0.1\ngreen,1\nred,\nblue,1.95\n")
 	var out, errb bytes.Buffer
 	code := run([]string{"-model", ckpt, "-csv", rows}, &out, &errb)
 	if code != 1 {
@@ -148,12 +163,7 @@ func TestPredictRows(t *testing.T) {
 // TestPredictRowsDelimiter reads tab-separated rows with -delimiter tab,
 // and refuses a delimiter without -csv or one encoding/csv cannot use.
 func TestPredictRowsDelimiter(t *testing.T) {
-	dir := t.TempDir()
-	trainCSV := filepath.Join(dir, "train.csv")
-	writeCSV(t, trainCSV, 300)
-	ckpt := tabularModel(t, trainCSV)
-	rows := filepath.Join(dir, "rows.tsv")
-	os.WriteFile(rows, []byte("colour\tx\nred\t1.9\nblue\t0.1\n"), 0o644)
+	ckpt, rows := rowsFixture(t, "rows.tsv", "colour\tx\nred\t1.9\nblue\t0.1\n")
 	var out, errb bytes.Buffer
 	if code := run([]string{"-model", ckpt, "-csv", rows, "-delimiter", "tab"}, &out, &errb); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
@@ -177,12 +187,7 @@ func TestPredictRowsDelimiter(t *testing.T) {
 // first, the first the class printed without -top; a regression, which
 // has no classes, refuses -top with exit status 2, and so does -top 0.
 func TestPredictRowsTop(t *testing.T) {
-	dir := t.TempDir()
-	trainCSV := filepath.Join(dir, "train.csv")
-	writeCSV(t, trainCSV, 300)
-	ckpt := tabularModel(t, trainCSV)
-	rows := filepath.Join(dir, "rows.csv")
-	os.WriteFile(rows, []byte("colour,x\nred,1.9\nblue,0.1\nblue,0.8\n"), 0o644)
+	ckpt, rows := rowsFixture(t, "rows.csv", "colour,x\nred,1.9\nblue,0.1\nblue,0.8\n")
 	predict := func(args ...string) []string {
 		t.Helper()
 		var out, errb bytes.Buffer
@@ -214,7 +219,8 @@ func TestPredictRowsTop(t *testing.T) {
 			t.Errorf("row %d: probabilities %v and %v", i+1, p1, p2)
 		}
 	}
-	reg := trainTabular(t, trainCSV, tabular.Config{Target: "x"})
+	dir := filepath.Dir(rows)
+	reg := trainTabular(t, filepath.Join(dir, "train.csv"), tabular.Config{Target: "x"})
 	for _, args := range [][]string{
 		{"-model", reg, "-csv", rows, "-top", "2"},
 		{"-model", ckpt, "-csv", rows, "-top", "0"},
@@ -225,7 +231,7 @@ func TestPredictRowsTop(t *testing.T) {
 		}
 	}
 	regRows := filepath.Join(dir, "reg.csv")
-	os.WriteFile(regRows, []byte("colour,size\nred,big\n"), 0o644)
+	writeFile(t, regRows, "colour,size\nred,big\n")
 	var out, errb bytes.Buffer
 	if code := run([]string{"-model", reg, "-csv", regRows}, &out, &errb); code != 0 || !strings.HasPrefix(out.String(), "row,x\n1,") {
 		t.Errorf("the regression without -top: exit %d, %q, %s", code, out.String(), errb.String())
@@ -238,12 +244,7 @@ func TestPredictRowsTop(t *testing.T) {
 // lies between (empty lines, a line of spaces, a quoted line break, CRLF
 // line ends, a byte order mark), and the exit status is 1.
 func TestPredictRowsWrongWidth(t *testing.T) {
-	dir := t.TempDir()
-	trainCSV := filepath.Join(dir, "train.csv")
-	writeCSV(t, trainCSV, 300)
-	ckpt := tabularModel(t, trainCSV)
-	rows := filepath.Join(dir, "rows.csv")
-	os.WriteFile(rows, []byte("\ufeffcolour,x\r\n"+ // line 1
+	ckpt, rows := rowsFixture(t, "rows.csv", "\ufeffcolour,x\r\n"+ // line 1
 		"red,1.9\r\n"+ // line 2, row 1
 		"\r\n"+ // line 3
 		"blue\r\n"+ // line 4, row 2: a field less
@@ -251,7 +252,7 @@ func TestPredictRowsWrongWidth(t *testing.T) {
 		"\"bl\nue\",0.1,9\n"+ // lines 6 and 7, row 3: a field more
 		"blue,0.1\n"+ // line 8, row 4
 		"red,\n"+ // line 9, row 5: a missing value
-		"blue,1.95"), 0o644) // line 10, row 6
+		"blue,1.95") // line 10, row 6
 	var out, errb bytes.Buffer
 	code := run([]string{"-model", ckpt, "-csv", rows}, &out, &errb)
 	if code != 1 {
@@ -281,7 +282,7 @@ func TestPredictRowsWrongWidth(t *testing.T) {
 		}
 	}
 	// A file whose only row is short: that row's error, the header line, exit 1.
-	os.WriteFile(rows, []byte("colour,x\nred\n"), 0o644)
+	writeFile(t, rows, "colour,x\nred\n")
 	out.Reset()
 	errb.Reset()
 	code = run([]string{"-model", ckpt, "-csv", rows}, &out, &errb)
