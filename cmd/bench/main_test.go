@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/tapestry-ml/tapestry/bench"
 )
 
 func TestBadFlagsExit2(t *testing.T) {
@@ -59,22 +61,8 @@ func TestJSON(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains on real MNIST")
 	}
-	var out, errb bytes.Buffer
-	code := run(context.Background(), []string{"-workloads", "mlp", "-batch", "32", "-procs", "1", "-steps", "2", "-warmup", "0", "-repeat", "1", "-json"}, &out, &errb)
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, errb.String())
-	}
-	var r struct {
-		Workload string  `json:"workload"`
-		Batch    int     `json:"batch"`
-		Procs    int     `json:"procs"`
-		Steps    int     `json:"steps"`
-		Rate     float64 `json:"samples_per_s"`
-	}
-	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
-		t.Fatalf("%v: %q", err, out.String())
-	}
-	if r.Workload != "mlp" || r.Batch != 32 || r.Procs != 1 || r.Steps != 2 || !(r.Rate > 0) {
+	r := runJSON(t, "-workloads", "mlp", "-batch", "32", "-procs", "1", "-steps", "2", "-warmup", "0", "-repeat", "1", "-json")
+	if r.Workload != "mlp" || r.Batch != 32 || r.Procs != 1 || r.Steps != 2 || !(r.SamplesPerSec > 0) {
 		t.Errorf("result %+v", r)
 	}
 }
@@ -85,26 +73,26 @@ func TestSizedInferenceJSON(t *testing.T) {
 	if testing.Short() {
 		t.Skip("predicts real MNIST images")
 	}
-	var out, errb bytes.Buffer
-	code := run(context.Background(), []string{"-workloads", "mlp-serve-3", "-calls", "7", "-repeat", "1", "-json"}, &out, &errb)
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, errb.String())
-	}
-	var r struct {
-		Workload       string  `json:"workload"`
-		Batch          int     `json:"batch"`
-		Callers        int     `json:"callers"`
-		PredictorBatch int     `json:"predictor_batch"`
-		Steps          int     `json:"steps"`
-		ExamplesPerRun float64 `json:"examples_per_run"`
-	}
-	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
-		t.Fatalf("%v: %q", err, out.String())
-	}
+	r := runJSON(t, "-workloads", "mlp-serve-3", "-calls", "7", "-repeat", "1", "-json")
 	if r.Workload != "mlp-serve-3" || r.Batch != 1 || r.Callers != 3 || r.PredictorBatch != 3 || r.Steps != 7 ||
 		!(r.ExamplesPerRun >= 1 && r.ExamplesPerRun <= 3) {
 		t.Errorf("result %+v", r)
 	}
+}
+
+// runJSON runs the command with args, which name one workload and -json,
+// and decodes its one line of output.
+func runJSON(t *testing.T, args ...string) bench.Result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), args, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	var r bench.Result
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatalf("%v: %q", err, out.String())
+	}
+	return r
 }
 
 // TestStallsJSON runs the stall meter briefly at two GOMAXPROCS values: one
